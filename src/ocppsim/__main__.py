@@ -1,0 +1,3 @@
+from ocppsim.cli import main
+
+main()

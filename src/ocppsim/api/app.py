@@ -1,0 +1,79 @@
+"""The ASGI application: routes, auth, error shape, security headers, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request, Response
+
+from ocppsim import __version__
+from ocppsim.api import errors, routes_account, routes_chargers
+from ocppsim.api.auth import require_user
+from ocppsim.api.schemas import ErrorOut
+from ocppsim.config import Config
+from ocppsim.services.container import Services
+
+#: Routes reachable without a key (everything under /api/ needs one).
+PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/healthz"})
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": text}
+    for code, text in (
+        (400, "Malformed request"),
+        (401, "Authentication required"),
+        (404, "No such object (or not yours)"),
+        (409, "Not possible in the current state"),
+        (422, "Invalid value; the message names the field"),
+    )
+}
+
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+}
+
+
+def create_app(config: Config, *, services: Services | None = None) -> FastAPI:
+    """The API for ``config``; pass ``services`` to reuse an open store (tests, embedding)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        app.state.services = services or await Services.open(config.database_url)
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.services.close()
+
+    app = FastAPI(
+        title="ocppsim",
+        version=__version__,
+        description="OCPP charge-point simulator. Every /api/ route needs your personal API key.",
+        lifespan=lifespan,
+        redoc_url=None,
+    )
+    errors.install(app)
+    protected = [Depends(require_user)]
+    app.include_router(routes_chargers.router, dependencies=protected, responses=_ERRORS)
+    app.include_router(routes_account.router, dependencies=protected, responses=_ERRORS)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers.update(_SECURITY_HEADERS)
+        if request.url.path.startswith("/api/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return app

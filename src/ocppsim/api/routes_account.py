@@ -1,0 +1,45 @@
+"""``/api/me`` and ``/api/settings``: who am I, my keys, my global settings."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from ocppsim.api.auth import App, User
+from ocppsim.api.schemas import KeyOut, MeOut, NewKeyOut, SettingsIn, SettingsOut
+from ocppsim.services.settings import SettingsChange
+
+router = APIRouter(prefix="/api", tags=["account"])
+
+
+@router.get("/me", response_model=MeOut, summary="Who am I")
+async def me(who: User) -> MeOut:
+    return MeOut.of(who)
+
+
+@router.get("/me/api-keys", response_model=list[KeyOut], summary="My API keys")
+async def list_keys(who: User, app: App) -> list[KeyOut]:
+    return [KeyOut.of(k) for k in await app.accounts.list_keys(who)]
+
+
+@router.post(
+    "/me/api-keys", response_model=NewKeyOut, status_code=201, summary="Create a key (shown once)"
+)
+async def create_key(who: User, app: App) -> NewKeyOut:
+    return NewKeyOut.of(await app.accounts.create_key(who))
+
+
+@router.delete("/me/api-keys/{prefix}", status_code=204, summary="Revoke a key")
+async def revoke_key(prefix: str, who: User, app: App) -> Response:
+    await app.accounts.revoke_key(who, prefix)
+    return Response(status_code=204)
+
+
+@router.get("/settings", response_model=SettingsOut, summary="Global settings and chargers")
+async def get_settings(who: User, app: App) -> SettingsOut:
+    return SettingsOut.of(await app.settings.overview(who.user_id))
+
+
+@router.post("/settings", response_model=SettingsOut, summary="Update global settings")
+async def update_settings(body: SettingsIn, who: User, app: App) -> SettingsOut:
+    change = SettingsChange(**body.model_dump())
+    return SettingsOut.of(await app.settings.update(who.user_id, change))

@@ -1,0 +1,281 @@
+"""Request and response bodies. Requests refuse unknown fields and loose types."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+)
+
+from ocppsim.core import model
+from ocppsim.core.model import AuthMode, ChargerType, ErrorCode, Mode, OcppVersion
+from ocppsim.services.accounts import IssuedKey, KeyInfo, Principal
+from ocppsim.services.chargers import ChargerView
+from ocppsim.services.settings import SettingsOverview
+from ocppsim.store.records import ChargerRecord
+
+
+def _naive_utc(value: datetime) -> str:
+    # The seed's timestamps carry no offset ("2026-04-09T14:30:00"); ocppsim's are all UTC.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat()
+
+
+Timestamp = Annotated[datetime, PlainSerializer(_naive_utc, return_type=str)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorOut(BaseModel):
+    error: str
+
+
+# --- requests ---
+
+ChargepointId = Annotated[str, Field(max_length=model.CHARGEPOINT_ID_MAX, examples=["SIM-AC-001"])]
+IdTag = Annotated[str, Field(max_length=model.ID_TAG_MAX)]
+Url = Annotated[str, Field(max_length=model.URL_MAX, examples=["ws://127.0.0.1:9000"])]
+Name = Annotated[str, Field(max_length=model.NAME_MAX)]
+Emaid = Annotated[str, Field(max_length=model.EMAID_INPUT_MAX)]
+Pcid = Annotated[str, Field(max_length=model.PCID_MAX)]
+CertHash = Annotated[str, Field(max_length=model.CERT_HASH_MAX)]
+
+
+class CreateChargerIn(Body):
+    chargepoint_id: ChargepointId
+    charger_type: ChargerType
+    max_power_kw: Annotated[
+        StrictFloat, Field(ge=model.MIN_POWER_KW, le=max(model.MAX_POWER_KW.values()))
+    ]
+    num_connectors: Annotated[
+        StrictInt, Field(ge=model.MIN_CONNECTORS, le=model.MAX_CONNECTORS)
+    ] = 1
+    ocpp_version: OcppVersion | None = None
+    auth_mode: AuthMode = AuthMode.RFID
+    pnc_emaid: Emaid | None = None
+    pnc_pcid: Pcid = ""
+    pnc_certificate_hash: CertHash = ""
+    rfid_tag: IdTag = ""
+    backend_url: Url = ""
+    charger_name: Name = ""
+    free_charging: StrictBool = False
+    mode: Mode = Mode.OFF
+
+
+class ModeIn(Body):
+    mode: Mode
+
+
+class StartIn(Body):
+    energy_kwh: Annotated[StrictFloat, Field(gt=0, le=model.MAX_TARGET_KWH, examples=[20])]
+    rfid_tag: IdTag | None = None
+    connector_id: Annotated[StrictInt, Field(ge=1, le=model.MAX_CONNECTORS)] | None = None
+
+
+class FreeChargingIn(Body):
+    free_charging: StrictBool
+
+
+class ErrorCodeIn(Body):
+    error_code: ErrorCode
+
+
+class OcppVersionIn(Body):
+    ocpp_version: OcppVersion
+
+
+class NameIn(Body):
+    charger_name: Name
+
+
+class RenameIn(Body):
+    chargepoint_id: ChargepointId
+
+
+class RfidIn(Body):
+    rfid_tag: IdTag
+
+
+class AuthConfigIn(Body):
+    auth_mode: AuthMode
+    rfid_tag: IdTag | None = None
+    pnc_emaid: Emaid | None = None
+    pnc_pcid: Pcid | None = None
+    pnc_certificate_hash: CertHash | None = None
+
+
+class BackendUrlIn(Body):
+    backend_url: Url
+
+
+class NumConnectorsIn(Body):
+    num_connectors: Annotated[StrictInt, Field(ge=model.MIN_CONNECTORS, le=model.MAX_CONNECTORS)]
+
+
+class SettingsIn(Body):
+    ocpp_backend_url: Url | None = None
+    rfid_card_id: IdTag | None = None
+    heartbeat_interval: (
+        Annotated[StrictInt, Field(ge=model.HEARTBEAT_MIN, le=model.HEARTBEAT_MAX)] | None
+    ) = None
+    mass_batch_size: Annotated[StrictInt, Field(ge=model.BATCH_MIN, le=model.BATCH_MAX)] | None = (
+        None
+    )
+
+
+# --- responses ---
+
+
+class ChargerOut(BaseModel):
+    """The seed's charger object; ``warnings`` lists doubts about the configuration."""
+
+    chargepoint_id: str
+    charger_type: str
+    mode: str
+    status: str
+    availability: str
+    current_power_kw: float
+    energy_delivered_wh: float
+    max_power_kw: float
+    transaction_id: int | str | None
+    connected: bool
+    free_charging: bool
+    num_connectors: int
+    backend_url: str
+    rfid_tag: str
+    auth_mode: str
+    pnc_emaid: str
+    pnc_pcid: str
+    pnc_certificate_hash: str
+    ocpp_version: str
+    charger_name: str
+    error_code: str
+    session_start: Timestamp | None
+    session_energy_wh: float
+    target_energy_wh: float
+    session_id_tag: str
+    remote_start: bool
+    heartbeat_interval: int
+    connector_status: dict[str, str]
+    warnings: list[str]
+
+    @classmethod
+    def of(cls, v: ChargerView) -> ChargerOut:
+        s = v.state
+        return cls(
+            chargepoint_id=v.chargepoint_id,
+            charger_type=v.charger_type,
+            mode=v.mode,
+            status=s.status,
+            availability=s.availability,
+            current_power_kw=s.current_power_kw,
+            energy_delivered_wh=s.energy_delivered_wh,
+            max_power_kw=v.max_power_kw,
+            transaction_id=s.transaction_id,
+            connected=s.connected,
+            free_charging=v.free_charging,
+            num_connectors=v.num_connectors,
+            backend_url=v.backend_url,
+            rfid_tag=v.rfid_tag,
+            auth_mode=v.auth_mode,
+            pnc_emaid=v.pnc_emaid,
+            pnc_pcid=v.pnc_pcid,
+            pnc_certificate_hash=v.pnc_certificate_hash,
+            ocpp_version=v.ocpp_version,
+            charger_name=v.charger_name,
+            error_code=v.error_code,
+            session_start=s.session_start,
+            session_energy_wh=s.session_energy_wh,
+            target_energy_wh=s.target_energy_wh,
+            session_id_tag=s.session_id_tag,
+            remote_start=s.remote_start,
+            heartbeat_interval=s.heartbeat_interval,
+            connector_status=dict(s.connector_status),
+            warnings=list(v.warnings),
+        )
+
+
+class SettingsValuesOut(BaseModel):
+    """Values are strings, as in the seed's example; POST takes them typed."""
+
+    ocpp_backend_url: str
+    rfid_card_id: str
+    heartbeat_interval: str
+    mass_batch_size: str
+
+
+class SettingsChargerOut(BaseModel):
+    """A charger's configured values: empty ``backend_url`` / ``rfid_tag`` use the defaults."""
+
+    chargepoint_id: str
+    charger_type: str
+    mode: str
+    num_connectors: int
+    backend_url: str
+    rfid_tag: str
+    auth_mode: str
+    pnc_emaid: str
+    pnc_pcid: str
+    pnc_certificate_hash: str
+
+    @classmethod
+    def of(cls, r: ChargerRecord) -> SettingsChargerOut:
+        return cls(**{name: getattr(r, name) for name in cls.model_fields})
+
+
+class SettingsOut(BaseModel):
+    settings: SettingsValuesOut
+    chargers: list[SettingsChargerOut]
+
+    @classmethod
+    def of(cls, o: SettingsOverview) -> SettingsOut:
+        s = o.settings
+        return cls(
+            settings=SettingsValuesOut(
+                ocpp_backend_url=s.ocpp_backend_url,
+                rfid_card_id=s.rfid_card_id,
+                heartbeat_interval=str(s.heartbeat_interval),
+                mass_batch_size=str(s.mass_batch_size),
+            ),
+            chargers=[SettingsChargerOut.of(c) for c in o.chargers],
+        )
+
+
+class MeOut(BaseModel):
+    name: str
+    is_admin: bool
+
+    @classmethod
+    def of(cls, p: Principal) -> MeOut:
+        return cls(name=p.name, is_admin=p.is_admin)
+
+
+class KeyOut(BaseModel):
+    prefix: str
+    created_at: Timestamp
+    last_used_at: Timestamp | None
+
+    @classmethod
+    def of(cls, k: KeyInfo) -> KeyOut:
+        return cls(prefix=k.prefix, created_at=k.created_at, last_used_at=k.last_used_at)
+
+
+class NewKeyOut(BaseModel):
+    """``key`` is shown this once; ocppsim keeps only its digest."""
+
+    key: str
+    prefix: str
+    created_at: Timestamp
+
+    @classmethod
+    def of(cls, k: IssuedKey) -> NewKeyOut:
+        return cls(key=k.key, prefix=k.prefix, created_at=k.created_at)

@@ -1,0 +1,384 @@
+"""Chargers: create, configure, inspect and delete a user's simulated chargers.
+
+Every call takes the acting user's id first and only ever sees that user's chargers; another
+user's charger is reported exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from ocppsim.core import emaid, model
+from ocppsim.core.model import AuthMode, ChargerType, ErrorCode, Mode, OcppVersion
+from ocppsim.core.state import ChargerState, idle_state
+from ocppsim.services.clock import Clock, utc_now
+from ocppsim.services.errors import Conflict, Invalid, NotFound
+from ocppsim.services.settings import check_id_tag
+from ocppsim.store.records import ChargerRecord, DuplicateError, SettingsRecord
+from ocppsim.store.repository import Store
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerView:
+    """A charger's configuration (effective values) and its live state, as the API shows it."""
+
+    chargepoint_id: str
+    charger_type: str
+    mode: str
+    max_power_kw: float
+    free_charging: bool
+    num_connectors: int
+    backend_url: str
+    rfid_tag: str
+    auth_mode: str
+    pnc_emaid: str
+    pnc_pcid: str
+    pnc_certificate_hash: str
+    ocpp_version: str
+    charger_name: str
+    error_code: str
+    state: ChargerState
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NewCharger:
+    """What a user asks for when creating a charger; None means the default."""
+
+    chargepoint_id: str
+    charger_type: ChargerType
+    max_power_kw: float
+    num_connectors: int = 1
+    ocpp_version: OcppVersion | None = None
+    auth_mode: AuthMode = AuthMode.RFID
+    pnc_emaid: str | None = None
+    pnc_pcid: str = ""
+    pnc_certificate_hash: str = ""
+    rfid_tag: str = ""
+    backend_url: str = ""
+    charger_name: str = ""
+    free_charging: bool = False
+    mode: Mode = Mode.OFF
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    """``POST /auth-config``: fields left None keep their value."""
+
+    auth_mode: AuthMode
+    rfid_tag: str | None = None
+    pnc_emaid: str | None = None
+    pnc_pcid: str | None = None
+    pnc_certificate_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StartRequest:
+    energy_kwh: float
+    rfid_tag: str | None = None
+    connector_id: int | None = None
+
+
+@dataclass(slots=True)
+class _Checked:
+    values: dict[str, object] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _emaid_warnings(record: ChargerRecord) -> tuple[str, ...]:
+    if not record.pnc_emaid:
+        return ()
+    try:
+        return tuple(f"pnc_emaid: {w}" for w in emaid.check(record.pnc_emaid).warnings)
+    except ValueError as exc:  # stored before a rule change; show, do not crash
+        return (f"pnc_emaid: {exc}",)
+
+
+def view(
+    record: ChargerRecord, settings: SettingsRecord, state: ChargerState | None = None
+) -> ChargerView:
+    """The charger as the API shows it: defaults resolved, live state or the idle state."""
+    if state is None:
+        state = idle_state(record.num_connectors, record.error_code, settings.heartbeat_interval)
+    return ChargerView(
+        chargepoint_id=record.chargepoint_id,
+        charger_type=record.charger_type,
+        mode=record.mode,
+        max_power_kw=record.max_power_kw,
+        free_charging=record.free_charging,
+        num_connectors=record.num_connectors,
+        backend_url=record.backend_url or settings.ocpp_backend_url,
+        rfid_tag=record.rfid_tag or settings.rfid_card_id,
+        auth_mode=record.auth_mode,
+        pnc_emaid=record.pnc_emaid,
+        pnc_pcid=record.pnc_pcid,
+        pnc_certificate_hash=record.pnc_certificate_hash,
+        ocpp_version=record.ocpp_version,
+        charger_name=record.charger_name,
+        error_code=record.error_code,
+        state=state,
+        warnings=_emaid_warnings(record),
+    )
+
+
+def _check_power(charger_type: ChargerType, max_power_kw: float) -> float:
+    high = model.MAX_POWER_KW[charger_type]
+    if not model.MIN_POWER_KW <= max_power_kw <= high:
+        raise Invalid(
+            "max_power_kw",
+            f"must be between {model.MIN_POWER_KW:g} and {high:g} for {charger_type}",
+        )
+    return float(max_power_kw)
+
+
+def _check_connectors(value: int) -> int:
+    if not model.MIN_CONNECTORS <= value <= model.MAX_CONNECTORS:
+        raise Invalid(
+            "num_connectors", f"must be between {model.MIN_CONNECTORS} and {model.MAX_CONNECTORS}"
+        )
+    return value
+
+
+def _check_chargepoint_id(value: str) -> str:
+    if not re.match(model.CHARGEPOINT_ID_PATTERN, value):
+        raise Invalid(
+            "chargepoint_id",
+            "use 1-48 characters from A-Z a-z 0-9 . _ ~ - (OCPP charging station identity)",
+        )
+    return value
+
+
+def _check_url(value: str) -> str:
+    if value == "":
+        return ""
+    try:
+        return model.check_backend_url(value)
+    except ValueError as exc:
+        raise Invalid("backend_url", str(exc)) from None
+
+
+def _check_text(name: str, value: str, max_len: int) -> str:
+    try:
+        return model.check_text(value, max_len=max_len)
+    except ValueError as exc:
+        raise Invalid(name, str(exc)) from None
+
+
+def _resolve_emaid(checked: _Checked, given: str | None, chargepoint_id: str, pnc: bool) -> None:
+    """Normalise a user's eMAID (warnings, not refusals) or generate one for Plug & Charge."""
+    if given:
+        try:
+            result = emaid.check(given)
+        except ValueError as exc:
+            raise Invalid("pnc_emaid", str(exc)) from None
+        checked.values["pnc_emaid"] = result.emaid
+        checked.warnings.extend(f"pnc_emaid: {w}" for w in result.warnings)
+    elif pnc:
+        checked.values["pnc_emaid"] = emaid.generate(chargepoint_id)
+    elif given is not None:
+        checked.values["pnc_emaid"] = ""
+
+
+class Chargers:
+    """The charger use cases for one store."""
+
+    def __init__(self, store: Store, *, clock: Clock = utc_now) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def _record(self, user_id: int, chargepoint_id: str) -> ChargerRecord:
+        record = await self._store.get_charger(user_id, chargepoint_id)
+        if record is None:
+            raise NotFound(f"no charger {chargepoint_id!r}")
+        return record
+
+    async def _view(self, record: ChargerRecord, warnings: list[str] | None = None) -> ChargerView:
+        settings = await self._store.get_settings(record.user_id)
+        result = view(record, settings)
+        if warnings:
+            result = replace(result, warnings=tuple(dict.fromkeys([*warnings, *result.warnings])))
+        return result
+
+    async def _update(
+        self,
+        user_id: int,
+        chargepoint_id: str,
+        changes: dict[str, object],
+        warnings: list[str] | None = None,
+    ) -> ChargerView:
+        try:
+            record = await self._store.update_charger(user_id, chargepoint_id, changes)
+        except DuplicateError as exc:
+            raise Conflict(str(exc)) from None
+        if record is None:
+            raise NotFound(f"no charger {chargepoint_id!r}")
+        return await self._view(record, warnings)
+
+    async def _require_off(self, user_id: int, chargepoint_id: str, what: str) -> ChargerRecord:
+        record = await self._record(user_id, chargepoint_id)
+        if record.mode != Mode.OFF:
+            raise Conflict(
+                f"charger {chargepoint_id!r} is in mode {record.mode!r}: "
+                f"set mode 'off' before changing {what}"
+            )
+        return record
+
+    # --- reading ---
+
+    async def list(self, user_id: int) -> list[ChargerView]:
+        settings = await self._store.get_settings(user_id)
+        return [view(r, settings) for r in await self._store.list_chargers(user_id)]
+
+    async def get(self, user_id: int, chargepoint_id: str) -> ChargerView:
+        return await self._view(await self._record(user_id, chargepoint_id))
+
+    # --- creating and deleting ---
+
+    async def create(self, user_id: int, spec: NewCharger) -> ChargerView:
+        checked = _Checked()
+        chargepoint_id = _check_chargepoint_id(spec.chargepoint_id)
+        pnc = spec.auth_mode == AuthMode.PLUG_AND_CHARGE
+        version = spec.ocpp_version or OcppVersion.V16
+        if pnc and version != OcppVersion.V201:
+            if spec.ocpp_version is not None:
+                checked.warnings.append(
+                    f"ocpp_version: Plug & Charge chargers are created as OCPP 2.0.1, not {version}"
+                )
+            version = OcppVersion.V201
+        checked.values.update(
+            chargepoint_id=chargepoint_id,
+            charger_type=str(spec.charger_type),
+            max_power_kw=_check_power(spec.charger_type, spec.max_power_kw),
+            num_connectors=_check_connectors(spec.num_connectors),
+            ocpp_version=str(version),
+            auth_mode=str(spec.auth_mode),
+            pnc_emaid="",
+            pnc_pcid=_check_text("pnc_pcid", spec.pnc_pcid, model.PCID_MAX),
+            pnc_certificate_hash=_check_text(
+                "pnc_certificate_hash", spec.pnc_certificate_hash, model.CERT_HASH_MAX
+            ),
+            rfid_tag=check_id_tag("rfid_tag", spec.rfid_tag) if spec.rfid_tag else "",
+            backend_url=_check_url(spec.backend_url),
+            charger_name=_check_text("charger_name", spec.charger_name, model.NAME_MAX),
+            free_charging=spec.free_charging,
+            mode=str(spec.mode),
+            error_code=str(ErrorCode.NO_ERROR),
+        )
+        _resolve_emaid(checked, spec.pnc_emaid, chargepoint_id, pnc)
+        try:
+            record = await self._store.create_charger(user_id, checked.values, self._clock())
+        except DuplicateError as exc:
+            raise Conflict(str(exc)) from None
+        return await self._view(record, checked.warnings)
+
+    async def delete(self, user_id: int, chargepoint_id: str) -> None:
+        if not await self._store.delete_charger(user_id, chargepoint_id):
+            raise NotFound(f"no charger {chargepoint_id!r}")
+
+    # --- configuration ---
+
+    async def set_name(self, user_id: int, chargepoint_id: str, name: str) -> ChargerView:
+        name = _check_text("charger_name", name, model.NAME_MAX)
+        return await self._update(user_id, chargepoint_id, {"charger_name": name})
+
+    async def rename(self, user_id: int, chargepoint_id: str, new_id: str) -> ChargerView:
+        new_id = _check_chargepoint_id(new_id)
+        await self._require_off(user_id, chargepoint_id, "its chargepoint id")
+        return await self._update(user_id, chargepoint_id, {"chargepoint_id": new_id})
+
+    async def set_rfid(self, user_id: int, chargepoint_id: str, tag: str) -> ChargerView:
+        tag = check_id_tag("rfid_tag", tag) if tag else ""
+        return await self._update(user_id, chargepoint_id, {"rfid_tag": tag})
+
+    async def set_backend_url(self, user_id: int, chargepoint_id: str, url: str) -> ChargerView:
+        return await self._update(user_id, chargepoint_id, {"backend_url": _check_url(url)})
+
+    async def set_num_connectors(
+        self, user_id: int, chargepoint_id: str, count: int
+    ) -> ChargerView:
+        count = _check_connectors(count)
+        await self._require_off(user_id, chargepoint_id, "its number of connectors")
+        return await self._update(user_id, chargepoint_id, {"num_connectors": count})
+
+    async def set_ocpp_version(
+        self, user_id: int, chargepoint_id: str, version: OcppVersion
+    ) -> ChargerView:
+        await self._require_off(user_id, chargepoint_id, "its OCPP version")
+        return await self._update(user_id, chargepoint_id, {"ocpp_version": str(version)})
+
+    async def set_free_charging(self, user_id: int, chargepoint_id: str, free: bool) -> ChargerView:
+        return await self._update(user_id, chargepoint_id, {"free_charging": free})
+
+    async def set_mode(self, user_id: int, chargepoint_id: str, mode: Mode) -> ChargerView:
+        return await self._update(user_id, chargepoint_id, {"mode": str(mode)})
+
+    async def set_error(self, user_id: int, chargepoint_id: str, code: ErrorCode) -> ChargerView:
+        return await self._update(user_id, chargepoint_id, {"error_code": str(code)})
+
+    async def set_auth_config(
+        self, user_id: int, chargepoint_id: str, config: AuthConfig
+    ) -> ChargerView:
+        record = await self._record(user_id, chargepoint_id)
+        checked = _Checked()
+        checked.values["auth_mode"] = str(config.auth_mode)
+        if config.rfid_tag is not None:
+            checked.values["rfid_tag"] = (
+                check_id_tag("rfid_tag", config.rfid_tag) if config.rfid_tag else ""
+            )
+        if config.pnc_pcid is not None:
+            checked.values["pnc_pcid"] = _check_text("pnc_pcid", config.pnc_pcid, model.PCID_MAX)
+        if config.pnc_certificate_hash is not None:
+            checked.values["pnc_certificate_hash"] = _check_text(
+                "pnc_certificate_hash", config.pnc_certificate_hash, model.CERT_HASH_MAX
+            )
+        pnc = config.auth_mode == AuthMode.PLUG_AND_CHARGE
+        # An omitted eMAID keeps the stored one; Plug & Charge never runs without one.
+        if config.pnc_emaid is not None or not record.pnc_emaid:
+            _resolve_emaid(checked, config.pnc_emaid, record.chargepoint_id, pnc)
+        return await self._update(user_id, chargepoint_id, checked.values, checked.warnings)
+
+    # --- sessions ---
+
+    async def check_start(
+        self, user_id: int, chargepoint_id: str, request: StartRequest
+    ) -> ChargerRecord:
+        """Refuse a start that cannot happen: wrong mode, bad connector, bad target."""
+        record = await self._record(user_id, chargepoint_id)
+        if not 0 < request.energy_kwh <= model.MAX_TARGET_KWH:
+            raise Invalid(
+                "energy_kwh", f"must be greater than 0 and at most {model.MAX_TARGET_KWH:g}"
+            )
+        if request.rfid_tag:
+            check_id_tag("rfid_tag", request.rfid_tag)
+        if (
+            request.connector_id is not None
+            and not 1 <= request.connector_id <= record.num_connectors
+        ):
+            raise Invalid(
+                "connector_id", f"must be between 1 and {record.num_connectors} for this charger"
+            )
+        if record.mode == Mode.OFF:
+            raise Conflict(f"charger {chargepoint_id!r} is off: set mode 'on' or 'manual' first")
+        if record.mode == Mode.AUTOPILOT:
+            raise Conflict(
+                f"charger {chargepoint_id!r} is in autopilot, which runs its own sessions: "
+                "set mode 'manual' to start sessions yourself"
+            )
+        return record
+
+    async def start(self, user_id: int, chargepoint_id: str, request: StartRequest) -> ChargerView:
+        """Start a manual session; the charger must be connected to its backend."""
+        record = await self.check_start(user_id, chargepoint_id, request)
+        state = (await self._view(record)).state
+        if not state.connected:
+            raise Conflict(f"charger {chargepoint_id!r} is not connected to its backend")
+        raise Conflict(f"charger {chargepoint_id!r} has no engine to run the session")
+
+    async def stop(self, user_id: int, chargepoint_id: str) -> ChargerView:
+        """Stop the running session."""
+        record = await self._record(user_id, chargepoint_id)
+        state = (await self._view(record)).state
+        if state.transaction_id is None:
+            raise Conflict(f"charger {chargepoint_id!r} has no session running")
+        raise Conflict(f"charger {chargepoint_id!r} has no engine to stop the session")

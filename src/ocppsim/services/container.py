@@ -1,0 +1,40 @@
+"""Wiring: one store and the use cases over it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ocppsim.services.accounts import Accounts
+from ocppsim.services.chargers import Chargers
+from ocppsim.services.clock import Clock, utc_now
+from ocppsim.services.settings import Settings
+from ocppsim.store.db import create_engine, migrate
+from ocppsim.store.repository import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    store: Store
+    accounts: Accounts
+    chargers: Chargers
+    settings: Settings
+
+    @classmethod
+    async def open(cls, database_url: str, *, clock: Clock = utc_now) -> Services:
+        """Open (and migrate) the database; raises ``StoreError`` with a readable message."""
+        engine = create_engine(database_url)
+        try:
+            await migrate(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+        store = Store(engine)
+        return cls(
+            store=store,
+            accounts=Accounts(store, clock=clock),
+            chargers=Chargers(store, clock=clock),
+            settings=Settings(store),
+        )
+
+    async def close(self) -> None:
+        await self.store.close()

@@ -1,0 +1,27 @@
+"""What a use case can refuse, independent of how the refusal reaches the user."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base of every refusal; ``str(error)`` is the message shown to the user."""
+
+
+class NotFound(ServiceError):
+    """No such object, or it belongs to another user (the two are indistinguishable)."""
+
+
+class Conflict(ServiceError):
+    """The request is valid but the object's current state does not allow it."""
+
+
+class Invalid(ServiceError):
+    """A value is not acceptable; the message names the field."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
+class Unauthenticated(ServiceError):
+    """No valid credentials."""

@@ -1,0 +1,93 @@
+"""Per-user global settings: default backend URL and RFID, heartbeat, load-test batch size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ocppsim.core import model
+from ocppsim.services.errors import Invalid
+from ocppsim.store.records import ChargerRecord, SettingsRecord
+from ocppsim.store.repository import Store
+
+DEFAULT_RFID = "AABBCCDD"
+DEFAULT_HEARTBEAT = 300
+DEFAULT_BATCH = 50
+
+
+def default_settings(backend_url: str) -> SettingsRecord:
+    return SettingsRecord(
+        ocpp_backend_url=backend_url,
+        rfid_card_id=DEFAULT_RFID,
+        heartbeat_interval=DEFAULT_HEARTBEAT,
+        mass_batch_size=DEFAULT_BATCH,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsChange:
+    """Only the fields that are not None change."""
+
+    ocpp_backend_url: str | None = None
+    rfid_card_id: str | None = None
+    heartbeat_interval: int | None = None
+    mass_batch_size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsOverview:
+    settings: SettingsRecord
+    chargers: list[ChargerRecord]
+
+
+def validate_change(change: SettingsChange) -> dict[str, object]:
+    """The columns to write, each checked against its range."""
+    values: dict[str, object] = {}
+    if change.ocpp_backend_url is not None:
+        try:
+            values["ocpp_backend_url"] = model.check_backend_url(change.ocpp_backend_url)
+        except ValueError as exc:
+            raise Invalid("ocpp_backend_url", str(exc)) from None
+    if change.rfid_card_id is not None:
+        values["rfid_card_id"] = check_id_tag("rfid_card_id", change.rfid_card_id)
+    if change.heartbeat_interval is not None:
+        values["heartbeat_interval"] = _in_range(
+            "heartbeat_interval",
+            change.heartbeat_interval,
+            model.HEARTBEAT_MIN,
+            model.HEARTBEAT_MAX,
+        )
+    if change.mass_batch_size is not None:
+        values["mass_batch_size"] = _in_range(
+            "mass_batch_size", change.mass_batch_size, model.BATCH_MIN, model.BATCH_MAX
+        )
+    return values
+
+
+def check_id_tag(field: str, value: str) -> str:
+    try:
+        return model.check_id_tag(value)
+    except ValueError as exc:
+        raise Invalid(field, str(exc)) from None
+
+
+def _in_range(field: str, value: int, low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise Invalid(field, f"must be between {low} and {high}")
+    return value
+
+
+class Settings:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def overview(self, user_id: int) -> SettingsOverview:
+        return SettingsOverview(
+            await self._store.get_settings(user_id), await self._store.list_chargers(user_id)
+        )
+
+    async def get(self, user_id: int) -> SettingsRecord:
+        return await self._store.get_settings(user_id)
+
+    async def update(self, user_id: int, change: SettingsChange) -> SettingsOverview:
+        await self._store.update_settings(user_id, validate_change(change))
+        return await self.overview(user_id)

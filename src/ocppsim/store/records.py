@@ -1,0 +1,65 @@
+"""Plain records the repositories return (frozen, slotted, no ORM)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class DuplicateError(Exception):
+    """A unique constraint refused the write (for example a chargepoint id already taken)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: int
+    name: str
+    password_hash: str
+    is_admin: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    id: int
+    user_id: int
+    prefix: str
+    digest: bytes
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsRecord:
+    ocpp_backend_url: str
+    rfid_card_id: str
+    heartbeat_interval: int
+    mass_batch_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerRecord:
+    """A charger's stored configuration; empty ``rfid_tag`` / ``backend_url`` mean the default."""
+
+    id: int
+    user_id: int
+    chargepoint_id: str
+    charger_type: str
+    max_power_kw: float
+    num_connectors: int
+    ocpp_version: str
+    auth_mode: str
+    rfid_tag: str
+    backend_url: str
+    pnc_emaid: str
+    pnc_pcid: str
+    pnc_certificate_hash: str
+    charger_name: str
+    mode: str
+    free_charging: bool
+    error_code: str
+    created_at: datetime
+
+
+#: Charger columns a caller may write (everything but the keys and the creation time).
+CHARGER_FIELDS = frozenset(ChargerRecord.__slots__) - {"id", "user_id", "created_at"}

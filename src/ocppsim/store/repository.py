@@ -1,0 +1,276 @@
+"""Queries. Each method that touches user-owned rows takes the owner's ``user_id`` first."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ocppsim.store.records import (
+    CHARGER_FIELDS,
+    ApiKeyRecord,
+    ChargerRecord,
+    DuplicateError,
+    SettingsRecord,
+    UserRecord,
+)
+from ocppsim.store.tables import api_keys, chargers, user_settings, users
+
+
+def _user(row: sa.Row[Any]) -> UserRecord:
+    return UserRecord(**row._mapping)
+
+
+def _key(row: sa.Row[Any]) -> ApiKeyRecord:
+    return ApiKeyRecord(**row._mapping)
+
+
+def _charger(row: sa.Row[Any]) -> ChargerRecord:
+    return ChargerRecord(**row._mapping)
+
+
+class Store:
+    """All queries of ocppsim over one async engine."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # --- users and keys ---
+
+    async def create_user(
+        self,
+        *,
+        name: str,
+        password_hash: str,
+        is_admin: bool,
+        now: datetime,
+        settings: SettingsRecord,
+        key_prefix: str,
+        key_digest: bytes,
+    ) -> UserRecord:
+        """Create a user with its settings row and first API key, in one transaction."""
+        try:
+            async with self.engine.begin() as conn:
+                row = (
+                    await conn.execute(
+                        users.insert()
+                        .values(
+                            name=name,
+                            password_hash=password_hash,
+                            is_admin=is_admin,
+                            created_at=now,
+                        )
+                        .returning(*users.c)
+                    )
+                ).one()
+                await conn.execute(
+                    user_settings.insert().values(user_id=row.id, **_fields(settings))
+                )
+                await conn.execute(
+                    api_keys.insert().values(
+                        user_id=row.id, prefix=key_prefix, digest=key_digest, created_at=now
+                    )
+                )
+        except sa.exc.IntegrityError:
+            raise DuplicateError(f"user {name!r} exists already") from None
+        return _user(row)
+
+    async def user_by_name(self, name: str) -> UserRecord | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(users.select().where(users.c.name == name))).one_or_none()
+        return None if row is None else _user(row)
+
+    async def user_by_id(self, user_id: int) -> UserRecord | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(users.select().where(users.c.id == user_id))).one_or_none()
+        return None if row is None else _user(row)
+
+    async def list_users(self) -> list[UserRecord]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(users.select().order_by(users.c.id))).all()
+        return [_user(r) for r in rows]
+
+    async def count_users(self) -> int:
+        async with self.engine.connect() as conn:
+            return int(
+                (await conn.execute(sa.select(sa.func.count()).select_from(users))).scalar_one()
+            )
+
+    async def key_by_prefix(self, prefix: str) -> ApiKeyRecord | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(api_keys.select().where(api_keys.c.prefix == prefix))
+            ).one_or_none()
+        return None if row is None else _key(row)
+
+    async def touch_key(self, key_id: int, now: datetime) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                api_keys.update().where(api_keys.c.id == key_id).values(last_used_at=now)
+            )
+
+    async def list_keys(self, user_id: int) -> list[ApiKeyRecord]:
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    api_keys.select().where(api_keys.c.user_id == user_id).order_by(api_keys.c.id)
+                )
+            ).all()
+        return [_key(r) for r in rows]
+
+    async def add_key(
+        self, user_id: int, prefix: str, digest: bytes, now: datetime
+    ) -> ApiKeyRecord:
+        async with self.engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    api_keys.insert()
+                    .values(user_id=user_id, prefix=prefix, digest=digest, created_at=now)
+                    .returning(*api_keys.c)
+                )
+            ).one()
+        return _key(row)
+
+    async def revoke_key(self, user_id: int, prefix: str, *, keep_one: bool) -> bool | None:
+        """Delete the user's key ``prefix``. None: no such key; False: refused (last key)."""
+        async with self.engine.begin() as conn:
+            owned = (
+                (
+                    await conn.execute(
+                        sa.select(api_keys.c.prefix)
+                        .where(api_keys.c.user_id == user_id)
+                        .with_for_update()
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if prefix not in owned:
+                return None
+            if keep_one and len(owned) == 1:
+                return False
+            await conn.execute(
+                api_keys.delete().where(api_keys.c.user_id == user_id, api_keys.c.prefix == prefix)
+            )
+        return True
+
+    async def replace_keys(self, user_id: int, prefix: str, digest: bytes, now: datetime) -> None:
+        """Revoke every key of the user and install one new key (``user rotate-key``)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(api_keys.delete().where(api_keys.c.user_id == user_id))
+            await conn.execute(
+                api_keys.insert().values(
+                    user_id=user_id, prefix=prefix, digest=digest, created_at=now
+                )
+            )
+
+    # --- settings ---
+
+    async def get_settings(self, user_id: int) -> SettingsRecord:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(user_settings.select().where(user_settings.c.user_id == user_id))
+            ).one()
+        values = dict(row._mapping)
+        del values["user_id"]
+        return SettingsRecord(**values)
+
+    async def update_settings(self, user_id: int, changes: Mapping[str, object]) -> SettingsRecord:
+        if changes:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    user_settings.update()
+                    .where(user_settings.c.user_id == user_id)
+                    .values(**changes)
+                )
+        return await self.get_settings(user_id)
+
+    # --- chargers ---
+
+    async def list_chargers(self, user_id: int) -> list[ChargerRecord]:
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    chargers.select().where(chargers.c.user_id == user_id).order_by(chargers.c.id)
+                )
+            ).all()
+        return [_charger(r) for r in rows]
+
+    async def get_charger(self, user_id: int, chargepoint_id: str) -> ChargerRecord | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    chargers.select().where(
+                        chargers.c.user_id == user_id, chargers.c.chargepoint_id == chargepoint_id
+                    )
+                )
+            ).one_or_none()
+        return None if row is None else _charger(row)
+
+    async def create_charger(
+        self, user_id: int, values: Mapping[str, object], now: datetime
+    ) -> ChargerRecord:
+        _check_charger_fields(values)
+        try:
+            async with self.engine.begin() as conn:
+                row = (
+                    await conn.execute(
+                        chargers.insert()
+                        .values(user_id=user_id, created_at=now, **values)
+                        .returning(*chargers.c)
+                    )
+                ).one()
+        except sa.exc.IntegrityError:
+            raise DuplicateError(
+                f"a charger with chargepoint_id {values.get('chargepoint_id')!r} exists already"
+            ) from None
+        return _charger(row)
+
+    async def update_charger(
+        self, user_id: int, chargepoint_id: str, changes: Mapping[str, object]
+    ) -> ChargerRecord | None:
+        """Write ``changes`` to the user's charger; None if the user has no such charger."""
+        _check_charger_fields(changes)
+        try:
+            async with self.engine.begin() as conn:
+                row = (
+                    await conn.execute(
+                        chargers.update()
+                        .where(
+                            chargers.c.user_id == user_id,
+                            chargers.c.chargepoint_id == chargepoint_id,
+                        )
+                        .values(**changes)
+                        .returning(*chargers.c)
+                    )
+                ).one_or_none()
+        except sa.exc.IntegrityError:
+            raise DuplicateError(
+                f"a charger with chargepoint_id {changes.get('chargepoint_id')!r} exists already"
+            ) from None
+        return None if row is None else _charger(row)
+
+    async def delete_charger(self, user_id: int, chargepoint_id: str) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                chargers.delete().where(
+                    chargers.c.user_id == user_id, chargers.c.chargepoint_id == chargepoint_id
+                )
+            )
+        return result.rowcount == 1
+
+
+def _fields(record: SettingsRecord) -> dict[str, object]:
+    return {name: getattr(record, name) for name in record.__slots__}
+
+
+def _check_charger_fields(values: Mapping[str, object]) -> None:
+    unknown = set(values) - CHARGER_FIELDS
+    if unknown:
+        raise ValueError(f"not charger columns: {sorted(unknown)}")

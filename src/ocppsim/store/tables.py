@@ -1,0 +1,98 @@
+"""The database schema (SQLAlchemy Core). Change it only together with a migration."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """An aware UTC datetime on every backend (SQLite keeps no time zone of its own)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # Non-secret lookup handle, shown to the user (e.g. "ocps_3fA9xQ2b").
+    sa.Column("prefix", sa.String(32), nullable=False, unique=True),
+    # SHA-256 of the whole key; the key itself is never stored.
+    sa.Column("digest", sa.LargeBinary(32), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("last_used_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_api_keys_user_id", "user_id"),
+)
+
+user_settings = sa.Table(
+    "user_settings",
+    metadata,
+    sa.Column(
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("ocpp_backend_url", sa.String(512), nullable=False),
+    sa.Column("rfid_card_id", sa.String(20), nullable=False),
+    sa.Column("heartbeat_interval", sa.Integer, nullable=False),
+    sa.Column("mass_batch_size", sa.Integer, nullable=False),
+)
+
+chargers = sa.Table(
+    "chargers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("chargepoint_id", sa.String(48), nullable=False),
+    sa.Column("charger_type", sa.String(2), nullable=False),
+    sa.Column("max_power_kw", sa.Float, nullable=False),
+    sa.Column("num_connectors", sa.Integer, nullable=False),
+    sa.Column("ocpp_version", sa.String(8), nullable=False),
+    sa.Column("auth_mode", sa.String(16), nullable=False),
+    # Empty string: use the owner's default (settings.rfid_card_id / ocpp_backend_url).
+    sa.Column("rfid_tag", sa.String(20), nullable=False),
+    sa.Column("backend_url", sa.String(512), nullable=False),
+    sa.Column("pnc_emaid", sa.String(20), nullable=False),
+    sa.Column("pnc_pcid", sa.String(64), nullable=False),
+    sa.Column("pnc_certificate_hash", sa.String(128), nullable=False),
+    sa.Column("charger_name", sa.String(100), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("free_charging", sa.Boolean, nullable=False),
+    sa.Column("error_code", sa.String(32), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("user_id", "chargepoint_id", name="uq_chargers_user_chargepoint"),
+)
