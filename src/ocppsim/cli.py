@@ -80,7 +80,9 @@ def serve(host: str | None, port: int | None, no_demo_csms: bool) -> None:
             f"  user:     {new.user.name}\n"
             f"  password: {password}\n"
             f"  API key:  {new.key.key}\n"
-            f"Try: curl -H 'X-API-Key: {new.key.key}' http://{config.host}:{config.port}/api/me\n"
+            f"Try:  export KEY=<the API key above>\n"
+            f'      curl -H "X-API-Key: $KEY" http://{config.host}:{config.port}/api/me\n'
+            "Lost the key? .venv/bin/ocppsim user rotate-key admin\n"
         )
 
     _run(config, first_user)

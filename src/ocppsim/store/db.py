@@ -53,7 +53,8 @@ def preflight_sqlite(path: Path) -> None:
     finally:
         conn.close()
     if rows != [("ok",)]:
-        found = "; ".join(str(r[0]) for r in rows[:3])
+        lines = [line for r in rows for line in str(r[0]).splitlines()]
+        found = "; ".join(line for line in lines[:3] if "in database main" not in line)
         raise StoreError(
             f"database file {path} failed its integrity check ({found}); "
             "it was left untouched: restore a backup or point OCPPSIM_DATABASE_URL elsewhere"

@@ -1,0 +1,159 @@
+"""The real server: ``ocppsim serve`` in a subprocess, reached over a real socket.
+
+Proves the README's first-run story (a first user and key printed once), that the README's curl
+examples work as written, and that no API key ever reaches a log line (access log included).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY_RE = re.compile(r"ocps_[A-Za-z0-9]{8}_[A-Za-z0-9_-]{43}")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    key: str
+    output: Path
+    process: subprocess.Popen[bytes]
+
+    def log(self) -> str:
+        return self.output.read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("server")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "OCPPSIM_DATA_DIR": str(tmp / "data"),
+        "OCPPSIM_PORT": str(port),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("OCPPSIM_DATABASE_URL", None)
+    output = tmp / "server.log"
+    with output.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ocppsim", "serve", "--no-demo-csms"],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            cwd=tmp,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"server did not start:\n{output.read_text()}")
+            time.sleep(0.05)
+        keys = KEY_RE.findall(output.read_text())
+        assert len(keys) >= 1, output.read_text()
+        yield Server(url, keys[0], output, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_first_start_prints_a_working_key_once(server: Server) -> None:
+    text = server.log()
+    assert "Created the first user" in text
+    assert "user:     admin" in text
+    r = httpx.get(f"{server.url}/api/me", headers={"X-API-Key": server.key})
+    assert r.json() == {"name": "admin", "is_admin": True}
+
+
+def test_a_second_start_creates_no_user_and_prints_no_key(tmp_path: Path) -> None:
+    env = {**os.environ, "OCPPSIM_DATA_DIR": str(tmp_path)}
+    env.pop("OCPPSIM_DATABASE_URL", None)
+    add = subprocess.run(
+        [sys.executable, "-m", "ocppsim", "user", "add", "carol", "--password", "long enough pw"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert KEY_RE.search(add.stdout)
+    listed = subprocess.run(
+        [sys.executable, "-m", "ocppsim", "user", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert listed.stdout.startswith("carol\tuser\t")
+
+
+def _readme_curl_blocks() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    tour = text.split("## A short tour", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", tour, flags=re.S)
+    return [b for b in blocks if "curl" in b and "export" not in b]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_the_readme_curl_examples_work_as_written(server: Server) -> None:
+    blocks = _readme_curl_blocks()
+    assert len(blocks) >= 4
+    env = {**os.environ, "KEY": server.key, "API": server.url}
+    for block in blocks:
+        script = "set -e\n" + block.replace("curl -s", "curl -sS --fail-with-body")
+        expect_failure = '"error"' in block
+        result = subprocess.run(
+            ["bash", "-c", script], env=env, capture_output=True, text=True, timeout=30
+        )
+        if expect_failure:
+            assert result.returncode != 0
+            assert '{"error":"num_connectors:' in result.stdout
+        else:
+            assert result.returncode == 0, f"{block}\n{result.stdout}\n{result.stderr}"
+    charger = httpx.get(
+        f"{server.url}/api/chargers/SIM-AC-001", headers={"X-API-Key": server.key}
+    ).json()
+    assert charger["charger_name"] == "Wallbox Garage"
+    assert charger["rfid_tag"] == "DEADBEEF"
+    dc = httpx.get(f"{server.url}/api/chargers/SIM-DC-001", headers={"X-API-Key": server.key})
+    assert dc.json()["ocpp_version"] == "2.0.1"
+
+
+def test_no_key_reaches_any_log_line(server: Server) -> None:
+    headers = {"X-API-Key": server.key}
+    issued = httpx.post(f"{server.url}/api/me/api-keys", headers=headers).json()["key"]
+    fake = "ocps_AAAAAAAA_" + "B" * 43
+    for key in (server.key, issued, fake):
+        httpx.get(f"{server.url}/api/chargers", params={"api_key": key})
+        httpx.get(f"{server.url}/api/nope", params={"api_key": key, "x": "1"})
+        httpx.get(f"{server.url}/api/chargers/SIM-X", headers={"X-API-Key": key})
+        httpx.get(f"{server.url}/api/me?x=1&api_key={key}&y=2")
+    text = server.log()
+    assert "GET /api/chargers?api_key=[REDACTED]" in text  # the access log is on, and scrubbed
+    assert text.count(server.key) == 1  # the first-run banner, printed once, not a log line
+    for key in (issued, fake):
+        assert key not in text
+    assert issued.split("_")[2] not in text
