@@ -1,0 +1,584 @@
+"""The simulated charger: a pure state machine.
+
+Inputs are method calls with the current time ``now`` (epoch seconds); outputs are intents
+collected in ``take_intents()`` and the time of the next thing to do, ``next_deadline()``.
+No I/O, no clock, no global randomness: the same calls with the same seed give the same
+intents, so every behaviour is unit-tested without a socket.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from ocppsim.core import physics
+from ocppsim.core.intents import (
+    ConnectorStatus,
+    Intent,
+    Reboot,
+    Sample,
+    SendAuthorize,
+    SendBoot,
+    SendHeartbeat,
+    SendStatus,
+    SendTxStart,
+    SendTxStop,
+    StopReason,
+    Trigger,
+)
+from ocppsim.core.model import ChargerType, ErrorCode
+
+NEVER = math.inf
+#: DC power follows the state of charge: recompute it at least this often while charging.
+DC_STEP = 30.0
+#: After BootNotification Pending/Rejected with interval 0 (or a failed boot): wait this much.
+BOOT_RETRY = 30.0
+
+
+class Refused(Exception):
+    """The charger cannot do what was asked; the message says why."""
+
+
+class Registration(StrEnum):
+    NONE = "none"  # no BootNotification answered since power-up
+    PENDING = "Pending"
+    REJECTED = "Rejected"
+    ACCEPTED = "Accepted"
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerSpec:
+    """What the charger is; changes take effect through ``Charger.reconfigure``."""
+
+    charger_type: ChargerType
+    max_power_kw: float
+    num_connectors: int
+    id_tag: str
+    free_charging: bool = False
+    heartbeat_interval: int = 300
+    meter_interval: int = 60
+    authorize_remote_start: bool = False
+    autopilot_energy_kwh: tuple[float, float] = (1.0, 15.0)
+    autopilot_gap_s: tuple[float, float] = (10.0, 120.0)
+    unplug_delay_s: float = 2.0
+
+
+@dataclass(slots=True)
+class Session:
+    ref: int
+    id_tag: str
+    target_wh: float | None
+    remote: bool
+    trigger: Trigger
+    remote_start_id: int | None = None
+    authorized: bool = False
+    started_at: float | None = None
+    energy_wh: float = 0.0
+    transaction_id: int | str | None = None
+    ev: physics.Ev | None = None
+    power_kw: float = 0.0
+    updated_at: float = 0.0
+    next_sample_at: float = NEVER
+    ended: bool = False
+
+
+@dataclass(slots=True)
+class Connector:
+    id: int
+    meter_wh: float = 0.0
+    status: ConnectorStatus = ConnectorStatus.AVAILABLE
+    reported: tuple[ConnectorStatus, str] | None = None
+    operative: bool = True
+    inoperative_scheduled: bool = False
+    session: Session | None = None
+    unplug_at: float = NEVER
+    next_auto_at: float = NEVER
+    last_ev: physics.Ev | None = None
+
+
+@dataclass(slots=True)
+class Charger:
+    """One charger with 1-5 connectors."""
+
+    spec: ChargerSpec
+    rng: random.Random
+    error_code: str = ErrorCode.NO_ERROR
+    connected: bool = False
+    registration: Registration = Registration.NONE
+    heartbeat_interval: int = 0
+    autopilot: bool = False
+    last_error: str = ""
+    connectors: dict[int, Connector] = field(default_factory=dict)
+    _outbox: list[Intent] = field(default_factory=list)
+    _next_ref: int = 1
+    _boot_at: float = NEVER
+    _boot_in_flight: bool = False
+    _next_heartbeat: float = NEVER
+    _boot_reason: str = "PowerUp"
+
+    def __post_init__(self) -> None:
+        if not self.connectors:
+            self.connectors = {n: Connector(n) for n in range(1, self.spec.num_connectors + 1)}
+        self.heartbeat_interval = self.heartbeat_interval or self.spec.heartbeat_interval
+
+    # ------------------------------------------------------------------ outputs
+
+    def take_intents(self) -> list[Intent]:
+        out, self._outbox = self._outbox, []
+        return out
+
+    def next_deadline(self) -> float:
+        times = [self._boot_at, self._next_heartbeat]
+        for c in self.connectors.values():
+            times += (c.unplug_at, c.next_auto_at if self.autopilot else NEVER)
+            s = c.session
+            if s is not None and s.started_at is not None and not s.ended:
+                times += (s.next_sample_at, self._charging_step_end(c, s))
+        return min(times)
+
+    @property
+    def accepted(self) -> bool:
+        return self.registration == Registration.ACCEPTED
+
+    def energy_wh(self, now: float) -> float:
+        """The lifetime register, summed over connectors, as of ``now``."""
+        total = 0.0
+        for c in self.connectors.values():
+            total += c.meter_wh
+            s = c.session
+            if s is not None and s.started_at is not None and not s.ended:
+                total += s.power_kw * 1000.0 * max(0.0, now - s.updated_at) / 3600.0
+        return total
+
+    # ------------------------------------------------------------------ connection
+
+    def on_connected(self, now: float) -> None:
+        """The WebSocket is up: boot if not yet accepted, else report what changed offline."""
+        self.connected = True
+        if self.registration == Registration.ACCEPTED:
+            self._report_changed_statuses(now)
+            self._next_heartbeat = now + self.heartbeat_interval
+        elif self._boot_at == NEVER:
+            self._boot_at = now  # a Rejected/Pending wait that has not run out is kept
+        self.tick(now)
+
+    def on_disconnected(self, now: float) -> None:
+        self.connected = False
+        self._boot_in_flight = False
+        self._next_heartbeat = NEVER
+
+    def on_boot_result(self, status: str, interval: int, now: float) -> None:
+        """BootNotification answered (1.6 §4.2; 2.0.1 B01-B03)."""
+        self._boot_in_flight = False
+        if status == Registration.ACCEPTED:
+            self.registration = Registration.ACCEPTED
+            self._boot_at = NEVER
+            if interval > 0:
+                self.heartbeat_interval = interval
+            self._next_heartbeat = now + self.heartbeat_interval
+            self.last_error = ""
+            for c in self.connectors.values():
+                c.reported = None  # B01.FR.05: report every connector after a boot
+            self._report_changed_statuses(now)
+            return
+        self.registration = Registration(status)
+        # B02.FR.07 / B03: wait the interval; with 0, pick our own instead of flooding.
+        wait = interval if interval > 0 else BOOT_RETRY + self.rng.uniform(0, 10)
+        self._boot_at = now + wait
+        self.last_error = f"backend answered BootNotification {status}; next try in {wait:.0f} s"
+
+    def on_boot_failed(self, now: float, why: str) -> None:
+        """No usable answer to BootNotification (CALLERROR or timeout): try again later."""
+        self._boot_in_flight = False
+        self._boot_at = now + BOOT_RETRY + self.rng.uniform(0, 10)
+        self.last_error = (
+            f"BootNotification failed ({why}); next try in {self._boot_at - now:.0f} s"
+        )
+
+    def reboot_done(self, now: float) -> None:
+        """After a Reset: power-up again, BootNotification first."""
+        self.registration = Registration.NONE
+        self._boot_reason = "RemoteReset"
+        for c in self.connectors.values():
+            c.reported = None
+
+    # ------------------------------------------------------------------ user and backend actions
+
+    def start(
+        self,
+        connector_id: int | None,
+        id_tag: str,
+        target_wh: float | None,
+        now: float,
+        *,
+        remote: bool = False,
+        remote_start_id: int | None = None,
+    ) -> int:
+        """Plug an EV in and begin a session; returns the connector used or raises Refused."""
+        if not self.connected:
+            raise Refused("the charger is not connected to its backend")
+        if not self.accepted:
+            raise Refused("the backend has not accepted the charger's BootNotification yet")
+        connector = self._free_connector(connector_id)
+        ref, self._next_ref = self._next_ref, self._next_ref + 1
+        skip_authorize = self.spec.free_charging or (
+            remote and not self.spec.authorize_remote_start
+        )
+        trigger = (
+            Trigger.REMOTE if remote else Trigger.FREE if skip_authorize else Trigger.AUTHORIZED
+        )
+        connector.session = Session(ref, id_tag, target_wh, remote, trigger, remote_start_id)
+        connector.unplug_at = NEVER
+        self.last_error = ""
+        self._set_status(connector, ConnectorStatus.PREPARING, now)
+        if skip_authorize:
+            self._begin_transaction(connector, now)
+        else:
+            self._outbox.append(SendAuthorize(connector.id, id_tag))
+        return connector.id
+
+    def on_authorize_result(
+        self, connector_id: int, accepted: bool, status: str, now: float
+    ) -> None:
+        connector = self.connectors.get(connector_id)
+        session = connector.session if connector else None
+        if connector is None or session is None or session.started_at is not None:
+            return
+        if accepted:
+            self._begin_transaction(connector, now)
+            return
+        self.last_error = f"backend refused id tag {session.id_tag!r}: {status}"
+        connector.session = None
+        self._set_status(connector, ConnectorStatus.AVAILABLE, now)
+        self._schedule_autopilot(connector, now)
+
+    def on_transaction_accepted(
+        self, ref: int, transaction_id: int | str | None, accepted: bool, status: str, now: float
+    ) -> None:
+        """The backend confirmed a transaction start; a refused tag stops it (1.6 §3.5.4)."""
+        for connector in self.connectors.values():
+            session = connector.session
+            if session is None or session.ref != ref:
+                continue
+            if transaction_id is not None:
+                session.transaction_id = transaction_id
+            if not accepted and not session.ended:
+                self.last_error = f"backend refused id tag {session.id_tag!r}: {status}"
+                self._end_session(connector, StopReason.DEAUTHORIZED, now)
+
+    def stop(self, connector_id: int | None, reason: StopReason, now: float) -> int:
+        """End the running session (on ``connector_id`` or the first one); raises Refused."""
+        for connector in self.connectors.values():
+            session = connector.session
+            if connector_id not in (None, connector.id) or session is None or session.ended:
+                continue
+            if session.started_at is None:
+                connector.session = None  # still authorizing: just unplug
+                self._set_status(connector, ConnectorStatus.AVAILABLE, now)
+            else:
+                self._end_session(connector, reason, now)
+            return connector.id
+        raise Refused(
+            "no session is running" + (f" on connector {connector_id}" if connector_id else "")
+        )
+
+    def stop_transaction(self, transaction_id: int | str, reason: StopReason, now: float) -> bool:
+        """RemoteStopTransaction / RequestStopTransaction: True if it was ours and running."""
+        for connector in self.connectors.values():
+            s = connector.session
+            if s is not None and not s.ended and s.transaction_id == transaction_id:
+                self._end_session(connector, reason, now)
+                return True
+        return False
+
+    def stop_all(self, reason: StopReason, now: float) -> None:
+        for connector in self.connectors.values():
+            if connector.session is not None and not connector.session.ended:
+                self.stop(connector.id, reason, now)
+
+    def set_error(self, code: str, now: float) -> None:
+        """Inject (or clear, with NoError) a fault; a fault ends running sessions."""
+        self.error_code = code
+        for connector in self.connectors.values():
+            if code != ErrorCode.NO_ERROR:
+                s = connector.session
+                if s is not None and not s.ended:
+                    self._end_session(connector, StopReason.FAULT, now, unplug=False)
+                connector.session = None
+                connector.unplug_at = NEVER
+            self._set_status(connector, self._resting_status(connector), now)
+            if code == ErrorCode.NO_ERROR:
+                self._schedule_autopilot(connector, now)
+
+    def change_availability(self, connector_id: int, operative: bool, now: float) -> str:
+        """ChangeAvailability: Accepted, or Scheduled while a session runs (1.6 §5.2)."""
+        targets = (
+            list(self.connectors.values())
+            if connector_id == 0
+            else [self.connectors[connector_id]]
+            if connector_id in self.connectors
+            else []
+        )
+        if not targets:
+            return "Rejected"
+        scheduled = False
+        for connector in targets:
+            busy = connector.session is not None
+            if not operative and busy:
+                connector.inoperative_scheduled = True
+                scheduled = True
+                continue
+            connector.operative = operative
+            connector.inoperative_scheduled = False
+            if connector.session is None:
+                self._set_status(connector, self._resting_status(connector), now)
+        return "Scheduled" if scheduled else "Accepted"
+
+    def reset(self, hard: bool, now: float) -> None:
+        """Reset: end sessions, then ask the runtime to reconnect and boot again."""
+        self.stop_all(StopReason.HARD_RESET if hard else StopReason.SOFT_RESET, now)
+        for connector in self.connectors.values():
+            connector.session = None
+            connector.unplug_at = NEVER
+        self._outbox.append(Reboot(hard))
+
+    def unlock(self, connector_id: int, now: float) -> bool:
+        connector = self.connectors.get(connector_id)
+        if connector is None:
+            return False
+        s = connector.session
+        if s is not None and not s.ended and s.started_at is not None:
+            self._end_session(connector, StopReason.UNLOCK, now)
+        return True
+
+    def trigger_status(self, connector_id: int | None, now: float) -> None:
+        for connector in self.connectors.values():
+            if connector_id in (None, 0, connector.id):
+                connector.reported = None
+        self._report_changed_statuses(now)
+
+    def trigger_meter_values(self, connector_id: int | None, now: float) -> None:
+        for connector in self.connectors.values():
+            if connector_id in (None, 0, connector.id):
+                self._sample(connector, now, triggered=True)
+
+    def trigger_boot(self) -> None:
+        self._outbox.append(SendBoot(self._boot_reason))
+
+    def trigger_heartbeat(self) -> None:
+        self._outbox.append(SendHeartbeat())
+
+    def set_autopilot(self, on: bool, now: float) -> None:
+        self.autopilot = on
+        for connector in self.connectors.values():
+            connector.next_auto_at = NEVER
+            if on:
+                self._schedule_autopilot(connector, now, gap=(1.0, 5.0))
+
+    def set_heartbeat_interval(self, interval: int, now: float) -> None:
+        self.heartbeat_interval = interval
+        if self._next_heartbeat != NEVER:
+            self._next_heartbeat = now + interval
+
+    def reconfigure(self, spec: ChargerSpec) -> None:
+        """Take a changed spec (tag, intervals, free charging); connectors stay as they are."""
+        if spec.heartbeat_interval != self.spec.heartbeat_interval:
+            self.heartbeat_interval = spec.heartbeat_interval
+        self.spec = spec
+
+    # ------------------------------------------------------------------ time
+
+    def tick(self, now: float) -> None:
+        """Do everything that is due at ``now``."""
+        if self.connected and not self._boot_in_flight and self._boot_at <= now:
+            self._boot_at = NEVER
+            self._boot_in_flight = True
+            self._outbox.append(SendBoot(self._boot_reason))
+        if self.connected and self.accepted and self._next_heartbeat <= now:
+            self._next_heartbeat = now + self.heartbeat_interval
+            self._outbox.append(SendHeartbeat())
+        for connector in self.connectors.values():
+            self._tick_connector(connector, now)
+
+    def _tick_connector(self, connector: Connector, now: float) -> None:
+        s = connector.session
+        if s is not None and s.started_at is not None and not s.ended:
+            self._advance(connector, s, now)
+            done = s.target_wh is not None and s.energy_wh >= s.target_wh - 1e-6
+            full = s.power_kw <= 0.0
+            if done or full:
+                self._end_session(
+                    connector, StopReason.ENERGY_LIMIT if done else StopReason.EV_FULL, now
+                )
+            elif s.next_sample_at <= now:
+                self._sample(connector, now)
+        if connector.unplug_at <= now:
+            connector.unplug_at = NEVER
+            connector.session = None
+            if connector.inoperative_scheduled:
+                connector.operative = False
+                connector.inoperative_scheduled = False
+            self._set_status(connector, self._resting_status(connector), now)
+            self._schedule_autopilot(connector, now)
+        if self.autopilot and connector.next_auto_at <= now:
+            connector.next_auto_at = NEVER
+            self._autopilot_start(connector, now)
+
+    # ------------------------------------------------------------------ internals
+
+    def _free_connector(self, connector_id: int | None) -> Connector:
+        if self.error_code != ErrorCode.NO_ERROR:
+            raise Refused(f"the charger is faulted ({self.error_code}); clear the error first")
+        if connector_id is not None:
+            connector = self.connectors.get(connector_id)
+            if connector is None:
+                raise Refused(f"there is no connector {connector_id}")
+            if connector.session is not None or connector.unplug_at != NEVER:
+                raise Refused(f"connector {connector_id} already has a session")
+            if not connector.operative:
+                raise Refused(f"connector {connector_id} is unavailable (set inoperative)")
+            return connector
+        for connector in self.connectors.values():
+            if connector.session is None and connector.operative and connector.unplug_at == NEVER:
+                return connector
+        raise Refused("every connector is busy or unavailable")
+
+    def _resting_status(self, connector: Connector) -> ConnectorStatus:
+        if self.error_code != ErrorCode.NO_ERROR:
+            return ConnectorStatus.FAULTED
+        if not connector.operative:
+            return ConnectorStatus.UNAVAILABLE
+        return ConnectorStatus.AVAILABLE
+
+    def _set_status(self, connector: Connector, status: ConnectorStatus, now: float) -> None:
+        connector.status = status
+        if self.connected and self.accepted:
+            self._report(connector, now)
+
+    def _report(self, connector: Connector, now: float) -> None:
+        current = (connector.status, str(self.error_code))
+        if connector.reported != current:
+            connector.reported = current
+            self._outbox.append(SendStatus(connector.id, connector.status, current[1], now))
+
+    def _report_changed_statuses(self, now: float) -> None:
+        if self.connected and self.accepted:
+            for connector in self.connectors.values():
+                self._report(connector, now)
+
+    def _begin_transaction(self, connector: Connector, now: float) -> None:
+        s = connector.session
+        assert s is not None
+        s.authorized = True
+        s.started_at = now
+        s.updated_at = now
+        s.ev = physics.draw_ev(self.rng)
+        connector.last_ev = s.ev
+        s.power_kw = self._power(connector, s)
+        s.next_sample_at = now + self.spec.meter_interval
+        self._outbox.append(
+            SendTxStart(
+                connector.id, s.ref, s.id_tag, connector.meter_wh, now, s.trigger, s.remote_start_id
+            )
+        )
+        self._set_status(connector, ConnectorStatus.CHARGING, now)
+
+    def _power(self, connector: Connector, s: Session) -> float:
+        assert s.ev is not None
+        soc = physics.soc_after(s.ev, s.energy_wh)
+        return physics.power_kw(self.spec.charger_type, self.spec.max_power_kw, s.ev, soc)
+
+    def _advance(self, connector: Connector, s: Session, now: float) -> None:
+        """Integrate energy since the last update at the power that flowed meanwhile."""
+        dt = now - s.updated_at
+        if dt <= 0:
+            return
+        energy = s.power_kw * 1000.0 * dt / 3600.0
+        if s.target_wh is not None:
+            energy = min(energy, max(0.0, s.target_wh - s.energy_wh))
+        s.energy_wh += energy
+        connector.meter_wh += energy
+        s.updated_at = now
+        s.power_kw = self._power(connector, s)
+
+    def _charging_step_end(self, connector: Connector, s: Session) -> float:
+        """When the session next needs attention: target reached or (DC) power to recompute."""
+        if s.power_kw <= 0:
+            return s.updated_at
+        end = NEVER
+        if s.target_wh is not None:
+            end = s.updated_at + max(0.0, s.target_wh - s.energy_wh) * 3.6 / s.power_kw
+        if self.spec.charger_type == ChargerType.DC:
+            end = min(end, s.updated_at + DC_STEP)
+        return end
+
+    def _sample(self, connector: Connector, now: float, *, triggered: bool = False) -> None:
+        s = connector.session
+        charging = s is not None and s.started_at is not None and not s.ended
+        soc: float | None = None
+        power = 0.0
+        if charging:
+            assert s is not None
+            self._advance(connector, s, now)
+            power = s.power_kw
+            if not triggered:
+                s.next_sample_at = now + self.spec.meter_interval
+        ev = s.ev if s is not None and s.ev else connector.last_ev
+        if self.spec.charger_type == ChargerType.DC and ev is not None:
+            soc = round(physics.soc_after(ev, s.energy_wh if s else 0.0), 1)
+        e = physics.electrical(self.spec.charger_type, self.spec.max_power_kw, power, soc or 0.0)
+        self._outbox.append(
+            Sample(
+                connector.id,
+                s.ref if charging and s is not None else None,
+                now,
+                round(connector.meter_wh, 1),
+                round(e.power_w, 1),
+                round(e.voltage_v, 1),
+                round(e.current_a, 2),
+                e.phases,
+                soc,
+                triggered,
+            )
+        )
+
+    def _end_session(
+        self, connector: Connector, reason: StopReason, now: float, *, unplug: bool = True
+    ) -> None:
+        s = connector.session
+        assert s is not None
+        self._advance(connector, s, now)
+        s.ended = True
+        s.power_kw = 0.0
+        self._outbox.append(
+            SendTxStop(
+                connector.id,
+                s.ref,
+                s.id_tag,
+                round(connector.meter_wh, 1),
+                now,
+                reason,
+                str(self.error_code),
+            )
+        )
+        if unplug:
+            self._set_status(connector, ConnectorStatus.FINISHING, now)
+            connector.unplug_at = now + self.spec.unplug_delay_s
+
+    def _schedule_autopilot(
+        self, connector: Connector, now: float, gap: tuple[float, float] | None = None
+    ) -> None:
+        if self.autopilot and connector.session is None and connector.unplug_at == NEVER:
+            low, high = gap or self.spec.autopilot_gap_s
+            connector.next_auto_at = now + self.rng.uniform(low, high)
+
+    def _autopilot_start(self, connector: Connector, now: float) -> None:
+        low, high = self.spec.autopilot_energy_kwh
+        target = round(self.rng.uniform(low, high), 1) * 1000.0
+        try:
+            self.start(connector.id, self.spec.id_tag, target, now)
+        except Refused:
+            # Not possible now (offline, faulted, busy): look again a little later.
+            self._schedule_autopilot(connector, now)

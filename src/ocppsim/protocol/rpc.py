@@ -1,0 +1,370 @@
+"""OCPP-J RPC framing, without I/O (OCPP-J 1.6 §4; 2.0.1 and 2.1 part 4 §4).
+
+Owns the rules every version shares: message ids, one outstanding CALL per connection (R1),
+CALL timeouts as deadlines (R16), CALLERROR replies to bad input (R15), and the queue and retry
+rule of transaction-related messages (1.6 §3.7; 2.0.1 E13). Incoming CALLs are answered at once,
+also while our own CALL waits for its answer, so crossing CALLs complete (R20).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+CALL, CALLRESULT, CALLERROR, CALLRESULTERROR, SEND = 2, 3, 4, 5, 6
+MAX_ID_LENGTH = 36
+
+log = logging.getLogger("ocppsim.protocol")
+
+Payload = dict[str, Any]
+
+
+class CallError(Exception):
+    """Raised by a CALL handler: becomes a CALLERROR with ``code``."""
+
+    def __init__(self, code: str, description: str = "", details: Payload | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.details = details or {}
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """What differs between versions at the RPC level."""
+
+    formation: str  # 1.6 "FormationViolation", 2.x "FormatViolation"
+    occurrence: str  # 1.6 keeps its misspelling "OccurenceConstraintViolation"
+    reply_unknown_type: bool  # 2.0.1: CALLERROR MessageTypeNotSupported; 1.6 and 2.1 ignore
+    has_send: bool  # 2.1 SEND and CALLRESULTERROR frames
+
+    def schema_error_code(self, kind: str) -> str:
+        if kind in ("Required", "AdditionalProperties", "MinItems", "MaxItems", "Dependencies"):
+            return self.occurrence
+        if kind == "Type":
+            return "TypeConstraintViolation"
+        if kind in ("Enum", "MaxLength", "MinLength", "Pattern", "Minimum", "Maximum", "Format"):
+            return "PropertyConstraintViolation"
+        return self.formation
+
+
+@dataclass(slots=True)
+class Outgoing:
+    """A CALL waiting to be sent. ``build`` makes the payload when it leaves the queue, so a
+    queued message can carry facts learned meanwhile (1.6 transactionId, reference R7)."""
+
+    action: str
+    build: Callable[[], Payload]
+    on_result: Callable[[Payload, float], None] | None = None
+    on_failure: Callable[[str, float], None] | None = None
+    transactional: bool = False
+    priority: bool = False  # may go before the charger is registered (BootNotification)
+    attempts: int = 0
+    not_before: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One frame for the message log: what went over the wire, parsed."""
+
+    direction: str  # "sent" | "received"
+    kind: int  # CALL, CALLRESULT, CALLERROR, ...
+    message_id: str
+    action: str  # for replies: the action of the CALL they answer
+    payload: Any
+    timestamp: float
+
+
+@dataclass(slots=True)
+class _InFlight:
+    message_id: str
+    out: Outgoing
+    deadline: float
+
+
+Handler = Callable[[str, Payload, float], Payload]
+Validator = Callable[[str, Payload], None]
+
+
+@dataclass(slots=True)
+class Rpc:
+    """One charger's side of an OCPP-J connection."""
+
+    dialect: Dialect
+    new_id: Callable[[], str]
+    handle_call: Handler
+    check_outgoing: Validator
+    check_incoming: Callable[[str, Payload], None]
+    check_result: Callable[[str, Payload], None]
+    message_timeout: float = 30.0
+    tx_attempts: int = 3
+    tx_interval: float = 10.0
+    record_frames: bool = True
+    registered: bool = False
+    connected: bool = False
+    frames: list[Frame] = field(default_factory=list)
+    dropped: int = 0
+    _queue: deque[Outgoing] = field(default_factory=deque)
+    _tx: deque[Outgoing] = field(default_factory=deque)
+    _in_flight: _InFlight | None = None
+    _out: list[str] = field(default_factory=list)
+    _actions_in: dict[str, str] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ outgoing
+
+    def call(self, out: Outgoing, now: float) -> None:
+        """Queue a CALL; transaction-related ones keep their order and survive offline periods."""
+        if out.transactional:
+            self._tx.append(out)
+        elif self.connected:
+            if out.priority:
+                self._queue.appendleft(out)
+            else:
+                self._queue.append(out)
+        else:
+            self._fail(out, "offline", now)
+        self.pump(now)
+
+    def pump(self, now: float) -> None:
+        """Send the next CALL if none is outstanding (R1)."""
+        while self.connected and self._in_flight is None:
+            out = self._next(now)
+            if out is None:
+                return
+            try:
+                payload = out.build()
+                self.check_outgoing(out.action, payload)
+            except Exception as exc:  # a bug of ours: never send an invalid frame
+                log.exception("not sending %s: %s", out.action, exc)
+                self._fail(out, f"not sent: {exc}", now)
+                continue
+            message_id = self.new_id()
+            self._in_flight = _InFlight(message_id, out, now + self.message_timeout)
+            self._emit([CALL, message_id, out.action, payload], "sent", out.action, now)
+
+    def _next(self, now: float) -> Outgoing | None:
+        if not self.registered:
+            for out in self._queue:
+                if out.priority:
+                    self._queue.remove(out)
+                    return out
+            return None
+        if self._tx and self._tx[0].not_before <= now:
+            return self._tx.popleft()
+        if self._queue:
+            return self._queue.popleft()
+        return None
+
+    def next_deadline(self) -> float:
+        if self._in_flight is not None:
+            return self._in_flight.deadline
+        if self.connected and self.registered and self._tx:
+            return self._tx[0].not_before
+        return float("inf")
+
+    def on_timer(self, now: float) -> None:
+        flight = self._in_flight
+        if flight is not None and flight.deadline <= now:
+            self._in_flight = None
+            log.info(
+                "%s %s got no answer in %.0f s",
+                flight.out.action,
+                flight.message_id,
+                self.message_timeout,
+            )
+            self._failed_attempt(flight.out, "no answer (timeout)", now)
+        self.pump(now)
+
+    def _failed_attempt(self, out: Outgoing, why: str, now: float) -> None:
+        """Transaction messages are tried TransactionMessageAttempts times, waiting
+        interval x preceding transmissions in between, then dropped (1.6 §3.7.1, E13.FR.01-04)."""
+        if not out.transactional:
+            self._fail(out, why, now)
+            return
+        out.attempts += 1
+        if out.attempts < self.tx_attempts:
+            out.not_before = now + self.tx_interval * out.attempts
+            self._tx.appendleft(out)
+        else:
+            self.dropped += 1
+            self._fail(out, f"{why}; dropped after {out.attempts} attempts", now)
+
+    def _fail(self, out: Outgoing, why: str, now: float) -> None:
+        if out.on_failure is not None:
+            out.on_failure(why, now)
+
+    def pending(self) -> int:
+        """Transaction messages not yet acknowledged (queued or in flight)."""
+        flight = self._in_flight
+        return len(self._tx) + (1 if flight is not None and flight.out.transactional else 0)
+
+    # ------------------------------------------------------------------ connection
+
+    def on_connected(self, now: float) -> None:
+        self.connected = True
+        self.pump(now)
+
+    def on_disconnected(self, now: float) -> None:
+        """Offline is not a failed attempt (reference R9): the outstanding transaction message
+        goes back to the front of its queue; other messages fail at once."""
+        self.connected = False
+        flight, self._in_flight = self._in_flight, None
+        if flight is not None:
+            if flight.out.transactional:
+                self._tx.appendleft(flight.out)
+            else:
+                self._fail(flight.out, "connection lost", now)
+        queued, self._queue = self._queue, deque()
+        for out in queued:
+            self._fail(out, "connection lost", now)
+
+    def data_to_send(self) -> list[str]:
+        out, self._out = self._out, []
+        return out
+
+    def take_frames(self) -> list[Frame]:
+        frames, self.frames = self.frames, []
+        return frames
+
+    # ------------------------------------------------------------------ incoming
+
+    def receive(self, text: str, now: float) -> None:
+        """One text frame from the backend. Nothing it contains may raise out of here."""
+        try:
+            message = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            self._bad_frame(text, "not valid JSON", now)
+            return
+        if not isinstance(message, list) or len(message) < 3 or not isinstance(message[0], int):
+            self._bad_frame(message, "not an OCPP-J message array", now)
+            return
+        kind, message_id = message[0], message[1]
+        if not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_ID_LENGTH:
+            self._bad_frame(message, "unreadable message id", now)
+            return
+        if kind == CALL or (kind == SEND and self.dialect.has_send):
+            self._on_call(message, now, reply=kind == CALL)
+        elif kind == CALLRESULT:
+            self._on_result(message, now)
+        elif kind == CALLERROR:
+            self._on_error(message, now)
+        elif kind == CALLRESULTERROR and self.dialect.has_send:
+            self._record("received", message, self._actions_in.pop(message_id, ""), now)
+            log.warning("backend reports an error in our reply %s: %s", message_id, message[2:4])
+        else:
+            self._record("received", message, "", now)
+            if self.dialect.reply_unknown_type:
+                self._reply_error(
+                    message_id,
+                    "",
+                    "MessageTypeNotSupported",
+                    f"message type {kind} is not supported",
+                    now,
+                )
+
+    def _on_call(self, message: list[Any], now: float, *, reply: bool) -> None:
+        message_id = message[1]
+        action = message[2] if len(message) > 2 and isinstance(message[2], str) else ""
+        self._record("received", message, action, now)
+        if len(message) != 4 or not action or not isinstance(message[3], dict):
+            if reply:
+                self._reply_error(
+                    message_id,
+                    action,
+                    self.dialect.formation,
+                    "a CALL is [2, id, action, {payload}]",
+                    now,
+                )
+            return
+        try:
+            self.check_incoming(action, message[3])
+            result = self.handle_call(action, message[3], now)
+        except CallError as exc:
+            if reply:
+                self._reply_error(message_id, action, exc.code, exc.description, now, exc.details)
+            return
+        except Exception:
+            log.exception("handling %s failed", action)
+            if reply:
+                self._reply_error(message_id, action, "InternalError", "the charger failed", now)
+            return
+        if reply:
+            self._emit([CALLRESULT, message_id, result], "sent", action, now)
+
+    def _on_result(self, message: list[Any], now: float) -> None:
+        flight = self._in_flight
+        if flight is None or flight.message_id != message[1]:
+            self._record("received", message, "", now)
+            log.info("ignoring a CALLRESULT for unknown or late message id %r", message[1])
+            return
+        self._record("received", message, flight.out.action, now)
+        self._in_flight = None
+        payload = message[2]
+        if not isinstance(payload, dict):
+            self._failed_attempt(flight.out, "the answer is not a JSON object", now)
+        else:
+            try:
+                self.check_result(flight.out.action, payload)
+            except Exception as exc:
+                log.info("invalid %s answer: %s", flight.out.action, exc)
+                self._failed_attempt(flight.out, f"invalid answer: {exc}", now)
+            else:
+                if flight.out.on_result is not None:
+                    flight.out.on_result(payload, now)
+        self.pump(now)
+
+    def _on_error(self, message: list[Any], now: float) -> None:
+        flight = self._in_flight
+        if flight is None or flight.message_id != message[1]:
+            self._record("received", message, "", now)
+            log.info("ignoring a CALLERROR for unknown or late message id %r", message[1])
+            return
+        self._record("received", message, flight.out.action, now)
+        self._in_flight = None
+        code = message[2] if len(message) > 2 else "?"
+        text = message[3] if len(message) > 3 else ""
+        self._failed_attempt(flight.out, f"CALLERROR {code}: {text}".rstrip(": "), now)
+        self.pump(now)
+
+    def _bad_frame(self, raw: Any, why: str, now: float) -> None:
+        log.info("bad frame from backend (%s): %.200r", why, raw)
+        if self.record_frames:
+            self.frames.append(Frame("received", 0, "", "", raw, now))
+        if self.dialect.reply_unknown_type or self.dialect.has_send:
+            # 2.0.1/2.1 part 4 §4.2.3: "-1" when the message id cannot be read.
+            self._reply_error("-1", "", "RpcFrameworkError", why, now)
+
+    def _reply_error(
+        self,
+        message_id: str,
+        action: str,
+        code: str,
+        description: str,
+        now: float,
+        details: Payload | None = None,
+    ) -> None:
+        self._emit(
+            [CALLERROR, message_id, code, description[:255], details or {}], "sent", action, now
+        )
+
+    # ------------------------------------------------------------------ output
+
+    def _emit(self, message: list[Any], direction: str, action: str, now: float) -> None:
+        self._out.append(orjson.dumps(message).decode())
+        self._record(direction, message, action, now)
+
+    def _record(self, direction: str, message: list[Any], action: str, now: float) -> None:
+        if not self.record_frames:
+            return
+        kind = message[0]
+        payload: Any = (
+            message[3]
+            if kind in (CALL, SEND) and len(message) > 3
+            else (message[2] if kind == CALLRESULT and len(message) > 2 else message[2:])
+        )
+        self.frames.append(Frame(direction, kind, str(message[1]), action, payload, now))

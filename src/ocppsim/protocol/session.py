@@ -1,0 +1,164 @@
+"""One charger's OCPP session: the charger core, its version adapter and the RPC layer.
+
+The runtime feeds it connection events, received text and timer wake-ups (each with ``now``),
+then writes ``data_to_send()`` to the socket and sleeps until ``next_deadline()``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+
+from ocppsim.core.charger import Charger
+from ocppsim.core.intents import Reboot
+from ocppsim.core.model import ChargerType, OcppVersion
+from ocppsim.protocol import schemas
+from ocppsim.protocol.common import Identity
+from ocppsim.protocol.rpc import CallError, Frame, Payload, Rpc
+from ocppsim.protocol.v16 import ConfigStore, V16Adapter
+from ocppsim.protocol.v16.adapter import DIALECT as V16_DIALECT
+from ocppsim.protocol.v16.config import key_table
+
+SUBPROTOCOLS = {
+    OcppVersion.V16: "ocpp1.6",
+    OcppVersion.V201: "ocpp2.0.1",
+    OcppVersion.V21: "ocpp2.1",
+}
+
+
+class UnsupportedVersion(Exception):
+    """No adapter for this OCPP version (yet)."""
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Session:
+    def __init__(
+        self,
+        charger: Charger,
+        version: OcppVersion,
+        identity: Identity,
+        *,
+        new_id: Callable[[], str] = _new_id,
+        record_frames: bool = True,
+        message_timeout: float = 30.0,
+    ) -> None:
+        self.charger = charger
+        self.version = version
+        self.subprotocol = SUBPROTOCOLS[version]
+        self.reboot: Reboot | None = None
+        match version:
+            case OcppVersion.V16:
+                dc = charger.spec.charger_type == ChargerType.DC
+                self.config = ConfigStore(key_table(charger.spec.num_connectors, dc))
+                self.config.values["HeartbeatInterval"] = str(charger.heartbeat_interval)
+                self.config.values["MeterValueSampleInterval"] = str(charger.spec.meter_interval)
+                self.adapter = V16Adapter(charger, identity, self.config, self._apply_config)
+                dialect = V16_DIALECT
+            case OcppVersion.V201 | OcppVersion.V21:
+                raise UnsupportedVersion(f"OCPP {version} chargers are not available yet")
+        self.rpc = Rpc(
+            dialect=dialect,
+            new_id=new_id,
+            handle_call=self.adapter.handle,
+            check_outgoing=self._check_outgoing,
+            check_incoming=self._check_incoming,
+            check_result=self._check_result,
+            message_timeout=message_timeout,
+            tx_attempts=self.config.get_int("TransactionMessageAttempts"),
+            tx_interval=self.config.get_int("TransactionMessageRetryInterval"),
+            record_frames=record_frames,
+        )
+
+    # ------------------------------------------------------------------ schema checks
+
+    def _check_outgoing(self, action: str, payload: Payload) -> None:
+        schemas.check(self.version, action, payload, response=False)
+
+    def _check_incoming(self, action: str, payload: Payload) -> None:
+        if not schemas.known(self.version, action):
+            raise CallError("NotImplemented", f"unknown action {action}")
+        try:
+            schemas.check(self.version, action, payload, response=False)
+        except schemas.SchemaError as exc:
+            raise CallError(self.rpc.dialect.schema_error_code(exc.kind), str(exc)) from None
+
+    def _check_result(self, action: str, payload: Payload) -> None:
+        schemas.check(self.version, action, payload, response=True)
+
+    # ------------------------------------------------------------------ configuration
+
+    @property
+    def ping_interval(self) -> float:
+        return float(self.config.get_int("WebSocketPingInterval"))
+
+    def _apply_config(self, key: str, now: float) -> None:
+        c, cfg = self.charger, self.config
+        match key:
+            case "HeartbeatInterval":
+                c.set_heartbeat_interval(cfg.get_int(key), now)
+            case "MeterValueSampleInterval":
+                c.reconfigure(replace(c.spec, meter_interval=cfg.get_int(key)))
+            case "AuthorizeRemoteTxRequests":
+                c.reconfigure(replace(c.spec, authorize_remote_start=cfg.get_bool(key)))
+            case "TransactionMessageAttempts":
+                self.rpc.tx_attempts = cfg.get_int(key)
+            case "TransactionMessageRetryInterval":
+                self.rpc.tx_interval = cfg.get_int(key)
+
+    # ------------------------------------------------------------------ events from the runtime
+
+    def connected(self, now: float) -> None:
+        self.charger.on_connected(now)
+        self.rpc.on_connected(now)
+        self._flush(now)
+
+    def disconnected(self, now: float) -> None:
+        self.rpc.on_disconnected(now)
+        self.charger.on_disconnected(now)
+        self._flush(now)
+
+    def receive_text(self, text: str, now: float) -> None:
+        self.rpc.receive(text, now)
+        self._flush(now)
+
+    def on_timer(self, now: float) -> None:
+        self.rpc.on_timer(now)
+        self.charger.tick(now)
+        self._flush(now)
+
+    def act(self, action: Callable[[], object], now: float) -> object:
+        """Run a user action on the charger (start, stop, error ...) and send what follows."""
+        try:
+            return action()
+        finally:
+            self._flush(now)
+
+    def _flush(self, now: float) -> None:
+        while intents := self.charger.take_intents():
+            for intent in intents:
+                if isinstance(intent, Reboot):
+                    self.reboot = intent
+                    continue
+                out = self.adapter.outgoing(intent)
+                if out is not None:
+                    self.rpc.call(out, now)
+        self.rpc.registered = self.charger.accepted
+        self.rpc.pump(now)
+
+    # ------------------------------------------------------------------ outputs
+
+    def data_to_send(self) -> list[str]:
+        return self.rpc.data_to_send()
+
+    def take_frames(self) -> list[Frame]:
+        return self.rpc.take_frames()
+
+    def next_deadline(self) -> float:
+        return min(self.charger.next_deadline(), self.rpc.next_deadline())
+
+    def pending_transaction_messages(self) -> int:
+        return self.rpc.pending()
