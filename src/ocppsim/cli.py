@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -88,6 +89,29 @@ def serve(host: str | None, port: int | None, no_demo_csms: bool) -> None:
     _run(config, first_user)
     click.echo(f"ocppsim serving on http://{config.host}:{config.port} (API docs at /docs)")
     uvicorn.run(create_app(config), host=config.host, port=config.port, log_config=log_config())
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=9000, show_default=True)
+def csms(host: str, port: int) -> None:
+    """Run the demo CSMS alone (a backend for chargers to dial: ws://HOST:PORT/<id>)."""
+    from ocppsim.democsms import DemoCsms
+
+    async def run() -> None:
+        server = DemoCsms()
+        try:
+            bound = await server.start(host=host, port=port)
+        except OSError as exc:
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from None
+        click.echo(f"demo CSMS listening on ws://{host}:{bound}/<chargepoint id> (Ctrl-C stops)")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await server.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
 
 
 @main.group()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,7 +14,11 @@ from ocppsim.api import errors, routes_account, routes_chargers
 from ocppsim.api.auth import require_user
 from ocppsim.api.schemas import ErrorOut
 from ocppsim.config import Config
+from ocppsim.democsms import DemoCsms
+from ocppsim.runtime.fleet import Fleet
 from ocppsim.services.container import Services
+
+log = logging.getLogger("ocppsim.api")
 
 #: Routes reachable without a key (everything under /api/ needs one).
 PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/healthz"})
@@ -37,18 +42,37 @@ _SECURITY_HEADERS = {
 }
 
 
+async def _start_demo_csms(config: Config) -> DemoCsms | None:
+    """The built-in demo CSMS new users' chargers dial by default (``--no-demo-csms`` skips)."""
+    csms = DemoCsms()
+    try:
+        await csms.start(host="127.0.0.1", port=config.demo_csms_port)
+    except OSError as exc:
+        log.warning("demo CSMS not started on port %d: %s", config.demo_csms_port, exc)
+        return None
+    log.info("demo CSMS listening on %s", csms.url)
+    return csms
+
+
 def create_app(config: Config, *, services: Services | None = None) -> FastAPI:
     """The API for ``config``; pass ``services`` to reuse an open store (tests, embedding)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned = services is None
-        app.state.services = services or await Services.open(config.database_url)
+        if services is not None:
+            app.state.services = services
+            yield
+            return
+        csms = await _start_demo_csms(config) if config.demo_csms else None
+        opened = await Services.open(config.database_url, fleet=Fleet())
+        app.state.services = opened
         try:
+            await opened.chargers.resume()
             yield
         finally:
-            if owned:
-                await app.state.services.close()
+            await opened.close()
+            if csms is not None:
+                await csms.stop()
 
     app = FastAPI(
         title="ocppsim",

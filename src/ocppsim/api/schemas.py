@@ -167,6 +167,8 @@ class ChargerOut(BaseModel):
     heartbeat_interval: int
     connector_status: dict[str, str]
     warnings: list[str]
+    last_error: str
+    connection_error: str
 
     @classmethod
     def of(cls, v: ChargerView) -> ChargerOut:
@@ -201,6 +203,8 @@ class ChargerOut(BaseModel):
             heartbeat_interval=s.heartbeat_interval,
             connector_status=dict(s.connector_status),
             warnings=list(v.warnings),
+            last_error=s.last_error,
+            connection_error=s.connection_error,
         )
 
 

@@ -6,8 +6,10 @@ Until a charger's engine runs, its state is the idle state derived from its conf
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
+from ocppsim.core.charger import Charger, Session
+from ocppsim.core.intents import ConnectorStatus
 from ocppsim.core.model import ErrorCode
 
 
@@ -28,17 +30,76 @@ class ChargerState:
     remote_start: bool
     heartbeat_interval: int
     connector_status: dict[str, str] = field(default_factory=dict)
+    #: Why the last session attempt or boot failed (e.g. the backend refused the tag).
+    last_error: str = ""
+    #: Why the charger is not connected (refused handshake, TLS failure, ...), or "".
+    connection_error: str = ""
 
 
-def idle_state(num_connectors: int, error_code: str, heartbeat_interval: int) -> ChargerState:
-    """A charger with no engine running: not connected, no session, faulted if an error is set."""
+#: For a charger with several connectors, the status shown for the whole charger.
+_PRIORITY = (
+    ConnectorStatus.CHARGING,
+    ConnectorStatus.SUSPENDED_EV,
+    ConnectorStatus.PREPARING,
+    ConnectorStatus.FINISHING,
+    ConnectorStatus.FAULTED,
+    ConnectorStatus.AVAILABLE,
+    ConnectorStatus.UNAVAILABLE,
+)
+
+
+def live_state(
+    charger: Charger, now: float, *, connected: bool, connection_error: str
+) -> ChargerState:
+    """The state of a running charger (pure: reads the core, changes nothing)."""
+    statuses = {c.status for c in charger.connectors.values()}
+    status = next(s for s in _PRIORITY if s in statuses)
+    active = [
+        c.session
+        for c in charger.connectors.values()
+        if c.session is not None and c.session.started_at is not None and not c.session.ended
+    ]
+    first = active[0] if active else None
+    pending = next((c.session for c in charger.connectors.values() if c.session is not None), None)
+    return ChargerState(
+        status=str(status),
+        availability="Operative"
+        if all(c.operative for c in charger.connectors.values())
+        else "Inoperative",
+        connected=connected,
+        current_power_kw=round(sum(s.power_kw for s in active), 3),
+        energy_delivered_wh=round(charger.energy_wh(now), 1),
+        transaction_id=first.transaction_id if first else None,
+        session_start=datetime.fromtimestamp(first.started_at, UTC)
+        if first and first.started_at is not None
+        else None,
+        session_energy_wh=round(_session_energy(first, now), 1) if first else 0.0,
+        target_energy_wh=(first.target_wh or 0.0) if first else 0.0,
+        session_id_tag=pending.id_tag if pending else "",
+        remote_start=pending.remote if pending else False,
+        heartbeat_interval=charger.heartbeat_interval,
+        connector_status={str(n): str(c.status) for n, c in charger.connectors.items()},
+        last_error=charger.last_error,
+        connection_error=connection_error,
+    )
+
+
+def idle_state(
+    num_connectors: int,
+    error_code: str,
+    heartbeat_interval: int,
+    *,
+    energy_wh: float = 0.0,
+    connection_error: str = "",
+) -> ChargerState:
+    """A charger that is not running: not connected, no session, faulted if an error is set."""
     status = "Available" if error_code == ErrorCode.NO_ERROR else "Faulted"
     return ChargerState(
         status=status,
         availability="Operative",
         connected=False,
         current_power_kw=0.0,
-        energy_delivered_wh=0.0,
+        energy_delivered_wh=round(energy_wh, 1),
         transaction_id=None,
         session_start=None,
         session_energy_wh=0.0,
@@ -47,4 +108,13 @@ def idle_state(num_connectors: int, error_code: str, heartbeat_interval: int) ->
         remote_start=False,
         heartbeat_interval=heartbeat_interval,
         connector_status={str(n): status for n in range(1, num_connectors + 1)},
+        connection_error=connection_error,
     )
+
+
+def _session_energy(session: Session, now: float) -> float:
+    """Energy so far, integrated up to ``now`` (the core integrates at its own deadlines)."""
+    energy = (
+        session.energy_wh + session.power_kw * 1000.0 * max(0.0, now - session.updated_at) / 3600
+    )
+    return min(energy, session.target_wh) if session.target_wh is not None else energy

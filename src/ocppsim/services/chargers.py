@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from urllib.parse import quote
 
 from ocppsim.core import emaid, model
+from ocppsim.core.charger import ChargerSpec, Refused
 from ocppsim.core.model import AuthMode, ChargerType, ErrorCode, Mode, OcppVersion
 from ocppsim.core.state import ChargerState, idle_state
+from ocppsim.runtime.fleet import ChargerConfig, Fleet
+from ocppsim.runtime.runner import Endpoint
 from ocppsim.services.clock import Clock, utc_now
 from ocppsim.services.errors import Conflict, Invalid, NotFound
 from ocppsim.services.settings import check_id_tag
@@ -95,12 +99,52 @@ def _emaid_warnings(record: ChargerRecord) -> tuple[str, ...]:
         return (f"pnc_emaid: {exc}",)
 
 
+def effective_id_tag(record: ChargerRecord, settings: SettingsRecord) -> str:
+    """Plug & Charge presents the eMAID (as idTag in 1.6); RFID the charger's or default tag."""
+    if record.auth_mode == AuthMode.PLUG_AND_CHARGE and record.pnc_emaid:
+        return record.pnc_emaid
+    return record.rfid_tag or settings.rfid_card_id
+
+
+def runtime_config(record: ChargerRecord, settings: SettingsRecord) -> ChargerConfig:
+    """What the fleet needs to run the charger, defaults resolved."""
+    spec = ChargerSpec(
+        charger_type=ChargerType(record.charger_type),
+        max_power_kw=record.max_power_kw,
+        num_connectors=record.num_connectors,
+        id_tag=effective_id_tag(record, settings),
+        free_charging=record.free_charging,
+        heartbeat_interval=settings.heartbeat_interval,
+    )
+    base = record.backend_url or settings.ocpp_backend_url
+    return ChargerConfig(
+        user_id=record.user_id,
+        chargepoint_id=record.chargepoint_id,
+        mode=Mode(record.mode),
+        version=OcppVersion(record.ocpp_version),
+        spec=spec,
+        endpoint=Endpoint(f"{base}/{quote(record.chargepoint_id, safe='')}"),
+        error_code=record.error_code,
+        meter_registers=record.meters(),
+    )
+
+
 def view(
-    record: ChargerRecord, settings: SettingsRecord, state: ChargerState | None = None
+    record: ChargerRecord,
+    settings: SettingsRecord,
+    state: ChargerState | None = None,
+    *,
+    why_not_running: str = "",
 ) -> ChargerView:
     """The charger as the API shows it: defaults resolved, live state or the idle state."""
     if state is None:
-        state = idle_state(record.num_connectors, record.error_code, settings.heartbeat_interval)
+        state = idle_state(
+            record.num_connectors,
+            record.error_code,
+            settings.heartbeat_interval,
+            energy_wh=sum(record.meters()),
+            connection_error=why_not_running,
+        )
     return ChargerView(
         chargepoint_id=record.chargepoint_id,
         charger_type=record.charger_type,
@@ -183,9 +227,56 @@ def _resolve_emaid(checked: _Checked, given: str | None, chargepoint_id: str, pn
 class Chargers:
     """The charger use cases for one store."""
 
-    def __init__(self, store: Store, *, clock: Clock = utc_now) -> None:
+    def __init__(self, store: Store, *, clock: Clock = utc_now, fleet: Fleet | None = None) -> None:
         self._store = store
         self._clock = clock
+        self._fleet = fleet
+
+    def _show(self, record: ChargerRecord, settings: SettingsRecord) -> ChargerView:
+        if self._fleet is None:
+            return view(record, settings)
+        key = (record.user_id, record.chargepoint_id)
+        return view(
+            record, settings, self._fleet.state(key), why_not_running=self._fleet.error(key)
+        )
+
+    async def _sync(self, record: ChargerRecord, settings: SettingsRecord | None = None) -> None:
+        """Make the running charger match its stored configuration; keep the meters of one
+        that stopped."""
+        if self._fleet is None:
+            return
+        settings = settings or await self._store.get_settings(record.user_id)
+        meters = await self._fleet.apply(runtime_config(record, settings))
+        if meters is not None:
+            await self._store.update_charger(
+                record.user_id, record.chargepoint_id, {"meter_registers": _registers(meters)}
+            )
+
+    async def resume(self) -> int:
+        """Start every charger that is not off (server start-up); returns how many."""
+        records = await self._store.active_chargers()
+        settings: dict[int, SettingsRecord] = {}
+        for record in records:
+            if record.user_id not in settings:
+                settings[record.user_id] = await self._store.get_settings(record.user_id)
+            await self._sync(record, settings[record.user_id])
+        return len(records)
+
+    async def shutdown(self) -> None:
+        """Stop every running charger and keep their meter registers."""
+        if self._fleet is None:
+            return
+        for (user_id, chargepoint_id), meters in (await self._fleet.close()).items():
+            await self._store.update_charger(
+                user_id, chargepoint_id, {"meter_registers": _registers(meters)}
+            )
+
+    async def settings_changed(self, user_id: int) -> None:
+        """The user's defaults changed: running chargers pick them up."""
+        settings = await self._store.get_settings(user_id)
+        for record in await self._store.list_chargers(user_id):
+            if record.mode != Mode.OFF:
+                await self._sync(record, settings)
 
     async def _record(self, user_id: int, chargepoint_id: str) -> ChargerRecord:
         record = await self._store.get_charger(user_id, chargepoint_id)
@@ -195,7 +286,7 @@ class Chargers:
 
     async def _view(self, record: ChargerRecord, warnings: list[str] | None = None) -> ChargerView:
         settings = await self._store.get_settings(record.user_id)
-        result = view(record, settings)
+        result = self._show(record, settings)
         if warnings:
             result = replace(result, warnings=tuple(dict.fromkeys([*warnings, *result.warnings])))
         return result
@@ -213,6 +304,8 @@ class Chargers:
             raise Conflict(str(exc)) from None
         if record is None:
             raise NotFound(f"no charger {chargepoint_id!r}")
+        await self._sync(record)
+        record = await self._record(user_id, record.chargepoint_id)
         return await self._view(record, warnings)
 
     async def _require_off(self, user_id: int, chargepoint_id: str, what: str) -> ChargerRecord:
@@ -228,7 +321,7 @@ class Chargers:
 
     async def list(self, user_id: int) -> list[ChargerView]:
         settings = await self._store.get_settings(user_id)
-        return [view(r, settings) for r in await self._store.list_chargers(user_id)]
+        return [self._show(r, settings) for r in await self._store.list_chargers(user_id)]
 
     async def get(self, user_id: int, chargepoint_id: str) -> ChargerView:
         return await self._view(await self._record(user_id, chargepoint_id))
@@ -270,9 +363,13 @@ class Chargers:
             record = await self._store.create_charger(user_id, checked.values, self._clock())
         except DuplicateError as exc:
             raise Conflict(str(exc)) from None
+        await self._sync(record)
         return await self._view(record, checked.warnings)
 
     async def delete(self, user_id: int, chargepoint_id: str) -> None:
+        await self._record(user_id, chargepoint_id)
+        if self._fleet is not None:
+            await self._fleet.remove((user_id, chargepoint_id))
         if not await self._store.delete_charger(user_id, chargepoint_id):
             raise NotFound(f"no charger {chargepoint_id!r}")
 
@@ -368,17 +465,34 @@ class Chargers:
         return record
 
     async def start(self, user_id: int, chargepoint_id: str, request: StartRequest) -> ChargerView:
-        """Start a manual session; the charger must be connected to its backend."""
+        """Start a manual session: the charger authorizes the tag (unless free charging),
+        starts a transaction and charges until ``energy_kwh`` have flowed or ``stop``."""
         record = await self.check_start(user_id, chargepoint_id, request)
-        state = (await self._view(record)).state
-        if not state.connected:
-            raise Conflict(f"charger {chargepoint_id!r} is not connected to its backend")
-        raise Conflict(f"charger {chargepoint_id!r} has no engine to run the session")
+        settings = await self._store.get_settings(user_id)
+        tag = effective_id_tag(record, settings)
+        if request.rfid_tag and record.auth_mode != AuthMode.PLUG_AND_CHARGE:
+            tag = request.rfid_tag
+        if self._fleet is None:
+            raise Conflict(f"charger {chargepoint_id!r} is not running in this process")
+        try:
+            self._fleet.start_session(
+                (user_id, chargepoint_id), request.connector_id, tag, request.energy_kwh * 1000.0
+            )
+        except Refused as exc:
+            raise Conflict(f"charger {chargepoint_id!r} cannot start a session: {exc}") from None
+        return self._show(record, settings)
 
     async def stop(self, user_id: int, chargepoint_id: str) -> ChargerView:
-        """Stop the running session."""
+        """Stop the running session (the first one, on a charger with several connectors)."""
         record = await self._record(user_id, chargepoint_id)
-        state = (await self._view(record)).state
-        if state.transaction_id is None:
-            raise Conflict(f"charger {chargepoint_id!r} has no session running")
-        raise Conflict(f"charger {chargepoint_id!r} has no engine to stop the session")
+        if self._fleet is None:
+            raise Conflict(f"charger {chargepoint_id!r} is not running in this process")
+        try:
+            self._fleet.stop_session((user_id, chargepoint_id), None)
+        except Refused as exc:
+            raise Conflict(f"charger {chargepoint_id!r} has no session to stop: {exc}") from None
+        return await self._view(record)
+
+
+def _registers(meters: tuple[float, ...]) -> str:
+    return ",".join(f"{m:.1f}" for m in meters)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ocppsim.core import model
@@ -77,8 +78,11 @@ def _in_range(field: str, value: int, low: int, high: int) -> int:
 
 
 class Settings:
-    def __init__(self, store: Store) -> None:
+    def __init__(
+        self, store: Store, on_change: Callable[[int], Awaitable[None]] | None = None
+    ) -> None:
         self._store = store
+        self._on_change = on_change
 
     async def overview(self, user_id: int) -> SettingsOverview:
         return SettingsOverview(
@@ -89,5 +93,8 @@ class Settings:
         return await self._store.get_settings(user_id)
 
     async def update(self, user_id: int, change: SettingsChange) -> SettingsOverview:
-        await self._store.update_settings(user_id, validate_change(change))
+        values = validate_change(change)
+        await self._store.update_settings(user_id, values)
+        if values and self._on_change is not None:
+            await self._on_change(user_id)
         return await self.overview(user_id)

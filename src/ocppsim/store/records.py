@@ -59,6 +59,11 @@ class ChargerRecord:
     free_charging: bool
     error_code: str
     created_at: datetime
+    meter_registers: str = ""
+
+    def meters(self) -> tuple[float, ...]:
+        """The stored registers as numbers (Wh, connector 1 first)."""
+        return tuple(float(v) for v in self.meter_registers.split(",") if v)
 
 
 #: Charger columns a caller may write (everything but the keys and the creation time).

@@ -202,6 +202,16 @@ class Store:
             ).all()
         return [_charger(r) for r in rows]
 
+    async def active_chargers(self) -> list[ChargerRecord]:
+        """Every user's chargers that are not off (to resume them at start-up)."""
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    chargers.select().where(chargers.c.mode != "off").order_by(chargers.c.id)
+                )
+            ).all()
+        return [_charger(r) for r in rows]
+
     async def get_charger(self, user_id: int, chargepoint_id: str) -> ChargerRecord | None:
         async with self.engine.connect() as conn:
             row = (

@@ -94,5 +94,7 @@ chargers = sa.Table(
     sa.Column("free_charging", sa.Boolean, nullable=False),
     sa.Column("error_code", sa.String(32), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    # Lifetime energy registers per connector (Wh, comma-separated); they never decrease.
+    sa.Column("meter_registers", sa.String(200), nullable=False, server_default=""),
     sa.UniqueConstraint("user_id", "chargepoint_id", name="uq_chargers_user_chargepoint"),
 )

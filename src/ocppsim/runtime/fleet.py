@@ -1,0 +1,220 @@
+"""The fleet: every running charger of every user, keyed by (user id, chargepoint id).
+
+Services hand it a ``ChargerConfig`` whenever a charger's configuration or mode changes; the
+fleet starts, reconfigures or stops the charger's runner to match. A charger in mode ``off``
+has no runner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from ocppsim import __version__
+from ocppsim.core.backoff import BackOff
+from ocppsim.core.charger import Charger, ChargerSpec, Refused
+from ocppsim.core.intents import StopReason
+from ocppsim.core.model import ChargerType, Mode, OcppVersion
+from ocppsim.core.state import ChargerState, live_state
+from ocppsim.protocol.common import Identity
+from ocppsim.protocol.session import Session, UnsupportedVersion
+from ocppsim.runtime.runner import Endpoint, Runner
+
+log = logging.getLogger("ocppsim.runtime")
+
+Key = tuple[int, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerConfig:
+    """Everything the runtime needs to run one charger (effective values, defaults resolved)."""
+
+    user_id: int
+    chargepoint_id: str
+    mode: Mode
+    version: OcppVersion
+    spec: ChargerSpec
+    endpoint: Endpoint
+    error_code: str
+    meter_registers: tuple[float, ...] = ()
+
+    @property
+    def key(self) -> Key:
+        return (self.user_id, self.chargepoint_id)
+
+
+@dataclass(slots=True)
+class _Running:
+    config: ChargerConfig
+    runner: Runner
+
+
+def _seed(key: Key) -> int:
+    digest = hashlib.sha256(f"{key[0]}/{key[1]}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+class Fleet:
+    """Owns the runners; every method is called on the event loop."""
+
+    def __init__(
+        self,
+        *,
+        backoff: BackOff | None = None,
+        clock: Callable[[], float] = time.time,
+        message_timeout: float = 30.0,
+    ) -> None:
+        self.backoff = backoff or BackOff()
+        self.clock = clock
+        self.message_timeout = message_timeout
+        self._running: dict[Key, _Running] = {}
+        self._errors: dict[Key, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._running)
+
+    # ------------------------------------------------------------------ configuration
+
+    async def apply(self, config: ChargerConfig) -> tuple[float, ...] | None:
+        """Make the running charger match ``config`` (start, adjust, restart or stop it).
+
+        Returns the meter registers of a charger that was stopped, for the caller to keep.
+        """
+        current = self._running.get(config.key)
+        if config.mode == Mode.OFF:
+            return await self.remove(config.key)
+        if current is None:
+            self._start(config)
+            return None
+        old = current.config
+        if (old.version, old.endpoint, old.spec.num_connectors) != (
+            config.version,
+            config.endpoint,
+            config.spec.num_connectors,
+        ) or old.spec.charger_type != config.spec.charger_type:
+            meters = await self.remove(config.key)
+            self._start(replace(config, meter_registers=meters or config.meter_registers))
+            return None
+        current.config = config
+        charger = current.runner.session.charger
+        now = self.clock()
+
+        def adjust() -> None:
+            charger.reconfigure(
+                replace(
+                    config.spec,
+                    meter_interval=charger.spec.meter_interval,
+                    heartbeat_interval=charger.spec.heartbeat_interval,
+                    authorize_remote_start=charger.spec.authorize_remote_start,
+                )
+            )
+            if charger.error_code != config.error_code:
+                charger.set_error(config.error_code, now)
+            if charger.autopilot != (config.mode == Mode.AUTOPILOT):
+                charger.set_autopilot(config.mode == Mode.AUTOPILOT, now)
+
+        current.runner.act(adjust)
+        return None
+
+    def _start(self, config: ChargerConfig) -> None:
+        key = config.key
+        rng = random.Random(_seed(key))
+        charger = Charger(config.spec, rng, error_code=config.error_code)
+        for connector, meter in zip(
+            charger.connectors.values(), config.meter_registers, strict=False
+        ):
+            connector.meter_wh = meter
+        kind = "AC" if config.spec.charger_type == ChargerType.AC else "DC"
+        identity = Identity("ocppsim", f"Sim-{kind}", config.chargepoint_id[-25:], __version__)
+        try:
+            session = Session(
+                charger, config.version, identity, message_timeout=self.message_timeout
+            )
+        except UnsupportedVersion as exc:
+            self._errors[key] = str(exc)
+            return
+        self._errors.pop(key, None)
+        runner = Runner(session, config.endpoint, backoff=self.backoff, rng=rng, clock=self.clock)
+        self._running[key] = _Running(config, runner)
+        charger.set_autopilot(config.mode == Mode.AUTOPILOT, self.clock())
+        runner.start()
+
+    async def remove(
+        self, key: Key, *, reason: StopReason = StopReason.POWER_LOSS
+    ) -> tuple[float, ...] | None:
+        """Stop the charger: end its sessions, let the stop messages out, disconnect.
+
+        Returns its final meter registers (None if it was not running).
+        """
+        self._errors.pop(key, None)
+        current = self._running.pop(key, None)
+        if current is None:
+            return None
+        runner = current.runner
+        charger = runner.session.charger
+        runner.act(lambda: charger.stop_all(reason, self.clock()))
+        await runner.close()
+        return _registers(charger)
+
+    async def close(self) -> dict[Key, tuple[float, ...]]:
+        """Stop every charger; returns their final meter registers."""
+        keys = list(self._running)
+        results = await asyncio.gather(*(self.remove(key) for key in keys))
+        return {k: m for k, m in zip(keys, results, strict=True) if m is not None}
+
+    # ------------------------------------------------------------------ reading
+
+    def state(self, key: Key) -> ChargerState | None:
+        current = self._running.get(key)
+        if current is None:
+            return None
+        runner = current.runner
+        return live_state(
+            runner.session.charger,
+            self.clock(),
+            connected=runner.connected,
+            connection_error=runner.connection_error,
+        )
+
+    def error(self, key: Key) -> str:
+        """Why a charger that should run does not (for example an unsupported version)."""
+        return self._errors.get(key, "")
+
+    def meters(self, key: Key) -> tuple[float, ...] | None:
+        current = self._running.get(key)
+        if current is None:
+            return None
+        return _registers(current.runner.session.charger)
+
+    # ------------------------------------------------------------------ actions
+
+    def _runner(self, key: Key) -> Runner:
+        current = self._running.get(key)
+        if current is None:
+            raise Refused("the charger is off")
+        return current.runner
+
+    def start_session(
+        self, key: Key, connector: int | None, id_tag: str, target_wh: float | None
+    ) -> int:
+        runner = self._runner(key)
+        charger = runner.session.charger
+        result = runner.act(lambda: charger.start(connector, id_tag, target_wh, self.clock()))
+        assert isinstance(result, int)
+        return result
+
+    def stop_session(self, key: Key, connector: int | None) -> int:
+        runner = self._runner(key)
+        charger = runner.session.charger
+        result = runner.act(lambda: charger.stop(connector, StopReason.LOCAL, self.clock()))
+        assert isinstance(result, int)
+        return result
+
+
+def _registers(charger: Charger) -> tuple[float, ...]:
+    return tuple(round(c.meter_wh, 1) for c in charger.connectors.values())

@@ -1,0 +1,255 @@
+"""One charger's connection: dial, feed frames to the session, wake it at its deadlines,
+reconnect with back-off.
+
+Frames arrive by callback from the transport and the session is woken by one timer handle per
+charger, so a running charger costs no coroutine (DESIGN.md cost table); a task exists only
+while dialing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ocppsim.core.backoff import BackOff
+from ocppsim.protocol.rpc import Frame
+from ocppsim.protocol.session import Session
+from ocppsim.transport import Connection, ConnectOptions, TransportError, connect
+
+log = logging.getLogger("ocppsim.runtime")
+
+#: How long a reset or a switch-off waits for transaction messages to be acknowledged.
+DRAIN_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where and how the charger dials its backend."""
+
+    url: str
+    basic_auth: tuple[str, str] | None = None
+    ca_certificate_pem: str | None = None
+    source_address: str | None = None
+
+
+class Runner:
+    """Keeps ``session`` connected to ``endpoint`` until ``close()``."""
+
+    def __init__(
+        self,
+        session: Session,
+        endpoint: Endpoint,
+        *,
+        backoff: BackOff,
+        rng: random.Random,
+        clock: Callable[[], float] = time.time,
+        on_frames: Callable[[list[Frame]], None] | None = None,
+        on_event: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.session = session
+        self.endpoint = endpoint
+        self.backoff = backoff
+        self.rng = rng
+        self.clock = clock
+        self.on_frames = on_frames
+        self.on_event = on_event
+        self.connection: Connection | None = None
+        self.connected = False
+        self.connection_error = ""
+        self.attempt = 0
+        self._loop = asyncio.get_running_loop()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = math.inf
+        self._dialing: asyncio.Task[None] | None = None
+        self._retry: asyncio.TimerHandle | None = None
+        self._closing = False
+        self._drained: asyncio.Future[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        self._dial_soon(0.0)
+
+    async def close(self, *, drain: bool = True) -> None:
+        """Stop for good; with ``drain``, first give queued transaction messages a chance."""
+        if drain and self.connected and self.session.pending_transaction_messages():
+            await self._wait_drained()
+        self._closing = True
+        self._cancel_timers()
+        if self._dialing is not None:
+            self._dialing.cancel()
+        if self.connection is not None:
+            self.connection.close(1000, "charger switched off")
+        if self.connected:
+            self.connected = False
+            self.session.disconnected(self.clock())
+            self._flush()
+
+    async def _wait_drained(self) -> None:
+        self._drained = self._loop.create_future()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._drained), DRAIN_TIMEOUT)
+        except TimeoutError:
+            log.info("transaction messages still queued after %.0f s", DRAIN_TIMEOUT)
+        finally:
+            self._drained = None
+
+    def _cancel_timers(self) -> None:
+        for handle in (self._timer, self._retry):
+            if handle is not None:
+                handle.cancel()
+        self._timer = self._retry = None
+        self._timer_at = math.inf
+
+    # ------------------------------------------------------------------ dialing
+
+    def _dial_soon(self, delay: float) -> None:
+        if self._closing:
+            return
+        self._retry = self._loop.call_later(delay, self._dial)
+
+    def _dial(self) -> None:
+        self._retry = None
+        if self._closing or self._dialing is not None:
+            return
+        self._dialing = self._loop.create_task(self._connect())
+
+    async def _connect(self) -> None:
+        url = self.endpoint.url
+        options = ConnectOptions(
+            subprotocol=self.session.subprotocol,
+            basic_auth=self.endpoint.basic_auth,
+            ca_certificate_pem=self.endpoint.ca_certificate_pem,
+            ping_interval=self.session.ping_interval,
+            source_address=self.endpoint.source_address,
+        )
+        self._event("connecting", url)
+        try:
+            connection = await connect(url, self, options)
+        except TransportError as exc:
+            self._dialing = None
+            self._connect_failed(str(exc))
+            return
+        except asyncio.CancelledError:
+            self._dialing = None
+            raise
+        except Exception as exc:  # never let a dial kill the charger
+            log.exception("dialing %s failed", url)
+            self._dialing = None
+            self._connect_failed(f"unexpected error: {exc}")
+            return
+        self._dialing = None
+        if self._closing:
+            connection.close(1000, "charger switched off")
+            return
+        self.connection = connection
+        self.connected = True
+        self.connection_error = ""
+        self.attempt = 0
+        self._event("connected", url)
+        self.session.connected(self.clock())
+        self._flush()
+
+    def _connect_failed(self, reason: str) -> None:
+        self.connection_error = reason
+        delay = self.backoff.delay(self.attempt, self.rng)
+        self.attempt += 1
+        self._event("connect_failed", f"{reason}; retrying in {delay:.1f} s")
+        self._dial_soon(delay)
+
+    # ------------------------------------------------------------------ transport callbacks
+
+    def on_text(self, text: str) -> None:
+        self.session.receive_text(text, self.clock())
+        self._flush()
+
+    def on_closed(self, reason: str) -> None:
+        self.connection = None
+        if not self.connected:
+            return
+        self.connected = False
+        self.session.disconnected(self.clock())
+        self._flush()
+        if self._closing:
+            return
+        self.connection_error = f"disconnected: {reason}"
+        delay = self.backoff.delay(self.attempt, self.rng)
+        self.attempt += 1
+        self._event("disconnected", f"{reason}; reconnecting in {delay:.1f} s")
+        self._dial_soon(delay)
+
+    # ------------------------------------------------------------------ the session's clock
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = math.inf
+        self.session.on_timer(self.clock())
+        self._flush()
+
+    def act(self, action: Callable[[], object]) -> object:
+        """Run a user action on the charger and send what follows (raises what it raises)."""
+        try:
+            return self.session.act(action, self.clock())
+        finally:
+            self._flush()
+
+    def _flush(self) -> None:
+        session = self.session
+        connection = self.connection
+        for text in session.data_to_send():
+            if connection is not None:
+                connection.send_text(text)
+        if self.on_frames is not None:
+            frames = session.take_frames()
+            if frames:
+                self.on_frames(frames)
+        if session.reboot is not None and not self._closing:
+            reboot, session.reboot = session.reboot, None
+            task = self._loop.create_task(self._reboot(reboot.hard))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        drained = self._drained
+        if (
+            drained is not None
+            and not drained.done()
+            and not session.pending_transaction_messages()
+        ):
+            drained.set_result(None)
+        self._schedule(session.next_deadline())
+
+    def _schedule(self, deadline: float) -> None:
+        if deadline == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = deadline
+        if deadline != math.inf and not self._closing:
+            delay = max(0.0, deadline - self.clock())
+            self._timer = self._loop.call_later(delay, self._on_timer)
+
+    async def _reboot(self, hard: bool) -> None:
+        """Reset: wait for the stop messages, close, power up again (BootNotification first)."""
+        if not hard and self.session.pending_transaction_messages():
+            await self._wait_drained()
+        self._event("reset", "hard" if hard else "soft")
+        if self.connection is not None:
+            connection = self.connection
+            self.connected = False
+            self.connection = None
+            self.session.disconnected(self.clock())
+            connection.close(1000, "reset")
+        self.session.charger.reboot_done(self.clock())
+        self._flush()
+        self.attempt = 0
+        self._dial_soon(1.0)
+
+    def _event(self, kind: str, detail: str) -> None:
+        if self.on_event is not None:
+            self.on_event(kind, detail)

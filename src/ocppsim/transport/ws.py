@@ -1,0 +1,238 @@
+"""WebSocket client on picows: callbacks, no coroutine per connection (DESIGN.md cost table).
+
+Offers exactly one subprotocol and refuses a server that does not pick it (OCPP-J §3; R19);
+no redirects, no environment proxies, no compression, bounded frames; ``ws://`` or ``wss://``
+with the system trust store plus an optional private CA; HTTP Basic auth for OCPP security
+profiles 1 and 2. The password never appears in a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import socket
+import ssl
+from dataclasses import dataclass
+from typing import Protocol
+
+from picows import (
+    WSAutoPingStrategy,
+    WSCloseCode,
+    WSError,
+    WSFrame,
+    WSHandshakeError,
+    WSInvalidStatusError,
+    WSListener,
+    WSMsgType,
+    WSTransport,
+    ws_connect,
+)
+
+log = logging.getLogger("ocppsim.transport")
+
+
+class TransportError(Exception):
+    """Connecting failed; ``str(error)`` is a short reason fit to show the user."""
+
+    def __init__(self, kind: str, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind  # refused, dns, http, tls, timeout, subprotocol, other
+        self.status = status
+
+
+class Handler(Protocol):
+    def on_text(self, text: str) -> None: ...
+
+    def on_closed(self, reason: str) -> None: ...
+
+
+class Connection(Protocol):
+    subprotocol: str
+
+    def send_text(self, text: str) -> None: ...
+
+    def close(self, code: int = 1000, reason: str = "") -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectOptions:
+    subprotocol: str
+    basic_auth: tuple[str, str] | None = None
+    ca_certificate_pem: str | None = None
+    ping_interval: float = 0.0
+    pong_timeout: float = 5.0
+    handshake_timeout: float = 10.0
+    max_frame_size: int = 65536
+    source_address: str | None = None
+
+
+class _Listener(WSListener):
+    """Bridges picows callbacks to a Handler; is also the Connection handed to the caller."""
+
+    def __init__(self, handler: Handler, subprotocol: str) -> None:
+        super().__init__()
+        self.handler = handler
+        self.subprotocol = subprotocol
+        self.transport: WSTransport | None = None
+        self.ready = False
+        self.closed = False
+        self.close_reason = ""
+
+    # --- Connection
+
+    def send_text(self, text: str) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.send(WSMsgType.TEXT, text.encode())
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        if self.transport is None or self.closed:
+            return
+        if not self.close_reason:
+            self.close_reason = f"closed by the charger ({code} {reason})".strip()
+        try:
+            self.transport.send_close(WSCloseCode(code), reason.encode()[:120])
+        except ValueError:
+            self.transport.send_close(WSCloseCode.OK)
+        self.transport.disconnect()
+
+    # --- picows callbacks
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self.transport = transport
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        kind = frame.msg_type
+        if kind == WSMsgType.TEXT:
+            if not frame.fin:
+                self._fail(
+                    transport, WSCloseCode.UNSUPPORTED_DATA, "fragmented frames are not supported"
+                )
+                return
+            try:
+                text = frame.get_payload_as_utf8_text()
+            except UnicodeDecodeError:
+                self._fail(transport, WSCloseCode.INVALID_TEXT, "backend sent invalid UTF-8")
+                return
+            if not self.ready:
+                return
+            try:
+                self.handler.on_text(text)
+            except Exception:
+                log.exception("the charger failed on a frame; closing the connection")
+                self._fail(transport, WSCloseCode.INTERNAL_ERROR, "charger error")
+        elif kind == WSMsgType.CLOSE:
+            code = frame.get_close_code()
+            why = frame.get_close_reason()
+            self.close_reason = (
+                f"backend closed the connection ({code.value}{' ' + why if why else ''})"
+            )
+            transport.send_close(code if code != WSCloseCode.NO_INFO else WSCloseCode.OK)
+            transport.disconnect()
+        elif kind == WSMsgType.BINARY:
+            self._fail(transport, WSCloseCode.UNSUPPORTED_DATA, "backend sent a binary frame")
+
+    def _fail(self, transport: WSTransport, code: WSCloseCode, why: str) -> None:
+        self.close_reason = why
+        transport.send_close(code, why.encode())
+        transport.disconnect()
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.ready:
+            reason = self.close_reason or "connection lost"
+            self.handler.on_closed(reason)
+
+
+def _ssl_context(ca_pem: str | None) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if ca_pem:
+        try:
+            context.load_verify_locations(cadata=ca_pem)
+        except (ssl.SSLError, ValueError) as exc:
+            raise TransportError("tls", f"the CA certificate is not usable PEM: {exc}") from None
+    return context
+
+
+def _auth_header(identity: str, password: str) -> str:
+    token = base64.b64encode(f"{identity}:{password}".encode()).decode()
+    return f"Basic {token}"
+
+
+def _describe(exc: BaseException, url: str) -> TransportError:
+    """A short, password-free reason for a failed dial."""
+    if isinstance(exc, TransportError):
+        return exc
+    if isinstance(exc, WSInvalidStatusError) and exc.response is not None:
+        status = int(exc.response.status)
+        hint = " (check the charger's password)" if status == 401 else ""
+        return TransportError("http", f"HTTP {status} from backend{hint}", status)
+    if isinstance(exc, WSHandshakeError):
+        return TransportError("http", f"WebSocket handshake failed: {str(exc)[:200]}")
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return TransportError("tls", f"TLS: {exc.verify_message or exc.reason}")
+    if isinstance(exc, ssl.SSLError):
+        return TransportError("tls", f"TLS: {exc.reason or exc}")
+    if isinstance(exc, socket.gaierror):
+        host = url.split("://", 1)[-1].split("/", 1)[0]
+        return TransportError("dns", f"unknown host {host}")
+    if isinstance(exc, ConnectionRefusedError):
+        return TransportError("refused", "connection refused")
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        return TransportError("timeout", "handshake timed out")
+    if isinstance(exc, OSError):
+        return TransportError("other", exc.strerror or type(exc).__name__)
+    if isinstance(exc, WSError):
+        return TransportError("other", f"WebSocket error: {str(exc)[:200]}")
+    return TransportError("other", f"{type(exc).__name__}: {str(exc)[:200]}")
+
+
+async def connect(url: str, handler: Handler, options: ConnectOptions) -> Connection:
+    """Open the WebSocket; raises TransportError with the reason when that fails."""
+    headers = {"Sec-WebSocket-Protocol": options.subprotocol}
+    if options.basic_auth is not None:
+        headers["Authorization"] = _auth_header(*options.basic_auth)
+    local = (options.source_address, 0) if options.source_address else None
+    secure = url.startswith("wss://")
+    try:
+        context = _ssl_context(options.ca_certificate_pem) if secure else None
+        transport, listener = await asyncio.wait_for(
+            ws_connect(
+                lambda: _Listener(handler, options.subprotocol),
+                url,
+                ssl_context=context,
+                websocket_handshake_timeout=options.handshake_timeout,
+                enable_auto_ping=options.ping_interval > 0,
+                auto_ping_idle_timeout=max(options.ping_interval, 0.1),
+                auto_ping_reply_timeout=options.pong_timeout,
+                auto_ping_strategy=WSAutoPingStrategy.PING_WHEN_IDLE,
+                max_frame_size=options.max_frame_size,
+                extra_headers=headers,
+                max_redirects=0,
+                logger_name="ocppsim.transport.picows",
+                local_addr=local,
+            ),
+            options.handshake_timeout + 5,
+        )
+    except asyncio.CancelledError:
+        raise
+    except BaseException as exc:  # every failure becomes a reason
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        raise _describe(exc, url) from None
+    assert isinstance(listener, _Listener)
+    offered = transport.response.headers.get("Sec-WebSocket-Protocol", "")
+    if offered.strip() != options.subprotocol:
+        transport.send_close(WSCloseCode.PROTOCOL_ERROR, b"subprotocol required")
+        transport.disconnect()
+        got = f"answered {offered!r}" if offered else "answered without one"
+        raise TransportError(
+            "subprotocol", f"backend did not accept subprotocol {options.subprotocol} ({got})"
+        )
+    if listener.closed:
+        raise TransportError("other", listener.close_reason or "connection closed at once")
+    listener.ready = True
+    return listener

@@ -1,0 +1,120 @@
+"""Fixtures for engine tests: the demo CSMS on a real socket, services with a running fleet,
+and the API over them."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from ocppsim.api import create_app
+from ocppsim.config import Config
+from ocppsim.core.backoff import BackOff
+from ocppsim.core.model import OcppVersion
+from ocppsim.democsms import DemoCsms
+from ocppsim.protocol import schemas
+from ocppsim.runtime.fleet import Fleet
+from ocppsim.services.accounts import Accounts
+from ocppsim.services.container import Services
+from tests.conftest import FAST_HASHER
+
+#: Fast reconnects for tests (R11 shape, short numbers).
+TEST_BACKOFF = BackOff(wait_minimum=0.2, random_range=0.1, repeat_times=2)
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[bool]] | Callable[[], bool], timeout: float = 10.0
+) -> None:
+    """Poll ``check`` until true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(0.02)
+
+
+@dataclass
+class Engine:
+    csms: DemoCsms
+    services: Services
+    api: httpx.AsyncClient
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-Key": self.key}
+
+    async def create(self, chargepoint_id: str, **fields: Any) -> dict[str, Any]:
+        body = {"chargepoint_id": chargepoint_id, "charger_type": "AC", "max_power_kw": 22}
+        body.update(fields)
+        r = await self.api.post("/api/chargers", json=body, headers=self.headers)
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    async def post(
+        self, chargepoint_id: str, what: str, body: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        return await self.api.post(
+            f"/api/chargers/{chargepoint_id}/{what}", json=body or {}, headers=self.headers
+        )
+
+    async def state(self, chargepoint_id: str) -> dict[str, Any]:
+        r = await self.api.get(f"/api/chargers/{chargepoint_id}", headers=self.headers)
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    async def wait_state(
+        self, chargepoint_id: str, check: Callable[[dict[str, Any]], bool], timeout: float = 10.0
+    ) -> dict[str, Any]:
+        last: dict[str, Any] = {}
+
+        async def ok() -> bool:
+            nonlocal last
+            last = await self.state(chargepoint_id)
+            return check(last)
+
+        try:
+            await wait_until(ok, timeout)
+        except AssertionError:
+            raise AssertionError(f"state never matched; last: {last}") from None
+        return last
+
+    def assert_all_sent_payloads_valid(self, version: OcppVersion = OcppVersion.V16) -> int:
+        """Every CALL the CSMS received validates against the official schema."""
+        count = 0
+        for record in self.csms.records:
+            if record.direction == "in" and record.message_type == 2:
+                schemas.check(version, record.action, record.payload, response=False)
+                count += 1
+        return count
+
+
+async def open_engine(db_url: str) -> AsyncIterator[Engine]:
+    csms = DemoCsms()
+    await csms.start()
+    opened = await Services.open(db_url, fleet=Fleet(backoff=TEST_BACKOFF, message_timeout=5.0))
+    services = Services(
+        store=opened.store,
+        accounts=Accounts(opened.store, hasher=FAST_HASHER),
+        chargers=opened.chargers,
+        settings=opened.settings,
+    )
+    new = await services.accounts.create_user("alice", "a fine password", backend_url=csms.url)
+    app = create_app(Config(database_url="unused://", demo_csms=False), services=services)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                yield Engine(csms, services, client, new.key.key)
+    finally:
+        await opened.close()
+        await csms.stop()

@@ -1,0 +1,179 @@
+"""OCPP 1.6J chargers end to end: REST API -> fleet -> real WebSocket -> demo CSMS."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from ocpp.exceptions import OCPPError
+from ocpp.v16 import call
+
+from ocppsim.store.db import sqlite_url
+from tests.integration.engine import Engine, open_engine, wait_until
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
+    async for e in open_engine(sqlite_url(tmp_path / "ocppsim.db")):
+        yield e
+
+
+async def test_mode_on_connects_boots_and_reports_status(engine: Engine) -> None:
+    await engine.create("CP-1", num_connectors=2)
+    r = await engine.post("CP-1", "mode", {"mode": "on"})
+    assert r.status_code == 200
+    state = await engine.wait_state("CP-1", lambda s: s["connected"])
+    await engine.csms.wait_for_call("CP-1", "StatusNotification", count=2)
+    boot = engine.csms.calls("CP-1", "BootNotification")[0].payload
+    assert boot["chargePointVendor"] == "ocppsim"
+    assert state["heartbeat_interval"] == 300
+    assert engine.assert_all_sent_payloads_valid() >= 3
+
+
+async def test_manual_session_to_target_energy(engine: Engine) -> None:
+    await engine.create("CP-2", mode="manual", free_charging=False)
+    await engine.wait_state("CP-2", lambda s: s["connected"])
+    await engine.csms.wait_for_call("CP-2", "StatusNotification")
+    r = await engine.post("CP-2", "start", {"energy_kwh": 0.01, "rfid_tag": "CAFE01"})
+    assert r.status_code == 200, r.text
+    start = await engine.csms.wait_for_call("CP-2", "StartTransaction")
+    assert start.payload["idTag"] == "CAFE01"
+    state = await engine.wait_state("CP-2", lambda s: s["status"] == "Charging")
+    assert state["transaction_id"] is not None
+    assert state["session_id_tag"] == "CAFE01"
+    assert state["current_power_kw"] > 0
+    # 10 Wh at 11-22 kW take about 2-4 s.
+    stop = await engine.csms.wait_for_call("CP-2", "StopTransaction", timeout=15)
+    assert stop.payload["meterStop"] == 10
+    state = await engine.wait_state("CP-2", lambda s: s["status"] == "Available")
+    assert state["energy_delivered_wh"] == pytest.approx(10, abs=0.2)
+    assert engine.assert_all_sent_payloads_valid() > 5
+
+
+async def test_stop_and_errors_over_rest(engine: Engine) -> None:
+    await engine.create("CP-3", mode="manual")
+    await engine.wait_state("CP-3", lambda s: s["connected"])
+    assert (await engine.post("CP-3", "stop")).status_code == 409
+    assert (await engine.post("CP-3", "start", {"energy_kwh": 50})).status_code == 200
+    await engine.wait_state("CP-3", lambda s: s["status"] == "Charging")
+    again = await engine.post("CP-3", "start", {"energy_kwh": 5, "connector_id": 1})
+    assert again.status_code == 409
+    assert "already has a session" in again.json()["error"]
+    assert (await engine.post("CP-3", "stop")).status_code == 200
+    stop = await engine.csms.wait_for_call("CP-3", "StopTransaction")
+    assert stop.payload["reason"] == "Local"
+    await engine.wait_state("CP-3", lambda s: s["status"] == "Available")
+    r = await engine.post("CP-3", "error", {"error_code": "HighTemperature"})
+    assert r.status_code == 200
+    await engine.wait_state("CP-3", lambda s: s["status"] == "Faulted")
+    await wait_until(
+        lambda: any(
+            r.payload["errorCode"] == "HighTemperature"
+            for r in engine.csms.calls("CP-3", "StatusNotification")
+        )
+    )
+    refused = await engine.post("CP-3", "start", {"energy_kwh": 5})
+    assert refused.status_code == 409
+    assert "faulted" in refused.json()["error"]
+    await engine.post("CP-3", "error", {"error_code": "NoError"})
+    await engine.wait_state("CP-3", lambda s: s["status"] == "Available")
+
+
+async def test_rejected_tag_is_visible_in_state(engine: Engine) -> None:
+    engine.csms.script.rejected_id_tags.add("BAD")
+    await engine.create("CP-4", mode="manual")
+    await engine.wait_state("CP-4", lambda s: s["connected"])
+    await engine.post("CP-4", "start", {"energy_kwh": 5, "rfid_tag": "BAD"})
+    state = await engine.wait_state("CP-4", lambda s: "Invalid" in s["last_error"])
+    assert state["status"] == "Available"
+    assert not engine.csms.calls("CP-4", "StartTransaction")
+
+
+async def test_backend_requests(engine: Engine) -> None:
+    await engine.create("CP-5", mode="on")
+    await engine.wait_state("CP-5", lambda s: s["connected"])
+    await engine.csms.wait_for_call("CP-5", "StatusNotification")
+    result = await engine.csms.call("CP-5", call.RemoteStartTransaction(id_tag="REMOTE"))
+    assert result.status == "Accepted"
+    state = await engine.wait_state("CP-5", lambda s: s["transaction_id"] is not None)
+    assert state["remote_start"] is True
+    result = await engine.csms.call(
+        "CP-5", call.RemoteStopTransaction(transaction_id=state["transaction_id"])
+    )
+    assert result.status == "Accepted"
+    stop = await engine.csms.wait_for_call("CP-5", "StopTransaction")
+    assert stop.payload["reason"] == "Remote"
+    conf = await engine.csms.call("CP-5", call.GetConfiguration(key=["HeartbeatInterval"]))
+    assert conf.configuration_key[0]["value"] == "300"
+    changed = await engine.csms.call(
+        "CP-5", call.ChangeConfiguration(key="MeterValueSampleInterval", value="5")
+    )
+    assert changed.status == "Accepted"
+    trig = await engine.csms.call("CP-5", call.TriggerMessage(requested_message="Heartbeat"))
+    assert trig.status == "Accepted"
+    await engine.csms.wait_for_call("CP-5", "Heartbeat")
+    data = await engine.csms.call("CP-5", call.DataTransfer(vendor_id="x", data="<b>hi</b>"))
+    assert (data.status, data.data) == ("Accepted", "<b>hi</b>")
+    with pytest.raises(OCPPError):
+        await engine.csms.call("CP-5", call.GetLocalListVersion())
+    await engine.wait_state("CP-5", lambda s: s["status"] == "Available")  # EV unplugged
+    avail = await engine.csms.call(
+        "CP-5", call.ChangeAvailability(connector_id=1, type="Inoperative")
+    )
+    assert avail.status == "Accepted"
+    await engine.wait_state("CP-5", lambda s: s["status"] == "Unavailable")
+    assert engine.assert_all_sent_payloads_valid() > 5
+
+
+async def test_reset_reboots_with_a_new_boot(engine: Engine) -> None:
+    await engine.create("CP-6", mode="on")
+    await engine.csms.wait_for_call("CP-6", "BootNotification")
+    await engine.csms.wait_for_call("CP-6", "StatusNotification")
+    result = await engine.csms.call("CP-6", call.Reset(type="Soft"))
+    assert result.status == "Accepted"
+    await engine.csms.wait_for_call("CP-6", "BootNotification", count=2)
+    assert engine.csms.connects["CP-6"] == 2
+
+
+async def test_reconnect_after_backend_drop_sends_no_boot(engine: Engine) -> None:
+    await engine.create("CP-7", mode="on")
+    await engine.csms.wait_for_call("CP-7", "StatusNotification")
+    await engine.csms.disconnect("CP-7")
+    await wait_until(lambda: engine.csms.connects["CP-7"] == 2)
+    await engine.wait_state("CP-7", lambda s: s["connected"])
+    assert len(engine.csms.calls("CP-7", "BootNotification")) == 1  # R13
+
+
+async def test_boot_rejected_then_accepted(engine: Engine) -> None:
+    engine.csms.script.boot_status = "Rejected"
+    engine.csms.script.boot_interval = 1
+    await engine.create("CP-8", mode="on")
+    await engine.csms.wait_for_call("CP-8", "BootNotification")
+    state = await engine.wait_state("CP-8", lambda s: "Rejected" in s["last_error"])
+    assert state["connected"] is True
+    engine.csms.script.boot_status = "Accepted"
+    await engine.csms.wait_for_call("CP-8", "BootNotification", count=2, timeout=5)
+    await engine.csms.wait_for_call("CP-8", "StatusNotification")
+    boots = engine.csms.calls("CP-8", "BootNotification")
+    assert boots[1].timestamp - boots[0].timestamp >= 0.9  # waited the interval (R14)
+
+
+async def test_unreachable_backend_is_reported_and_retried(engine: Engine) -> None:
+    await engine.create("CP-9", mode="on", backend_url="ws://127.0.0.1:9")
+    state = await engine.wait_state("CP-9", lambda s: "refused" in s["connection_error"])
+    assert state["connected"] is False
+
+
+async def test_mode_off_stops_the_session_and_keeps_the_meter(engine: Engine) -> None:
+    await engine.create("CP-10", mode="manual")
+    await engine.wait_state("CP-10", lambda s: s["connected"])
+    await engine.post("CP-10", "start", {"energy_kwh": 100})
+    await engine.wait_state("CP-10", lambda s: s["session_energy_wh"] > 1)
+    await engine.post("CP-10", "mode", {"mode": "off"})
+    stop = await engine.csms.wait_for_call("CP-10", "StopTransaction")
+    assert stop.payload["reason"] == "PowerLoss"
+    state = await engine.state("CP-10")
+    assert state["connected"] is False
+    assert state["energy_delivered_wh"] == pytest.approx(stop.payload["meterStop"], abs=1)
+    assert state["energy_delivered_wh"] > 0
