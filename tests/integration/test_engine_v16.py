@@ -177,3 +177,46 @@ async def test_mode_off_stops_the_session_and_keeps_the_meter(engine: Engine) ->
     assert state["connected"] is False
     assert state["energy_delivered_wh"] == pytest.approx(stop.payload["meterStop"], abs=1)
     assert state["energy_delivered_wh"] > 0
+
+
+async def test_security_profile_1_with_a_write_only_password(engine: Engine) -> None:
+    password = "s3cret-password-0123"
+    engine.csms.script.passwords["CP-11"] = password
+    await engine.create("CP-11", mode="on")
+    state = await engine.wait_state("CP-11", lambda s: "HTTP 401" in s["connection_error"])
+    assert state["connected"] is False
+    r = await engine.post("CP-11", "security", {"security_profile": 1})
+    assert r.status_code == 422
+    assert r.json()["error"].startswith("basic_auth_password:")
+    r = await engine.post(
+        "CP-11", "security", {"security_profile": 1, "basic_auth_password": password}
+    )
+    assert r.status_code == 200, r.text
+    assert password not in r.text
+    assert r.json()["security_profile"] == 1
+    assert r.json()["basic_auth_password_set"] is True
+    await engine.wait_state("CP-11", lambda s: s["connected"], timeout=15)
+    listing = await engine.api.get("/api/chargers", headers=engine.headers)
+    assert password not in listing.text
+    settings = await engine.api.get("/api/settings", headers=engine.headers)
+    assert password not in settings.text
+
+
+async def test_security_profile_rules(engine: Engine) -> None:
+    await engine.create("CP-12")
+    profile2 = await engine.post(
+        "CP-12", "security", {"security_profile": 2, "basic_auth_password": "x" * 16}
+    )
+    assert profile2.status_code == 422
+    assert "wss://" in profile2.json()["error"]
+    short = await engine.post(
+        "CP-12", "security", {"security_profile": 1, "basic_auth_password": "short"}
+    )
+    assert short.status_code == 422
+    bad_ca = await engine.post(
+        "CP-12", "security", {"security_profile": 0, "ca_certificate_pem": "not a cert"}
+    )
+    assert bad_ca.status_code == 422
+    assert bad_ca.json()["error"].startswith("ca_certificate_pem:")
+    state = await engine.state("CP-12")
+    assert (state["security_profile"], state["basic_auth_password_set"]) == (0, False)

@@ -63,7 +63,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(db_url: str) -> N
     finally:
         await engine.dispose()
     assert {"users", "api_keys", "user_settings", "chargers"} <= tables
-    assert version == ("0002",)
+    assert version == ("0003",)
 
 
 async def test_rows_round_trip_with_aware_utc_times(db_url: str) -> None:

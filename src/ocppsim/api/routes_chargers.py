@@ -18,9 +18,10 @@ from ocppsim.api.schemas import (
     OcppVersionIn,
     RenameIn,
     RfidIn,
+    SecurityIn,
     StartIn,
 )
-from ocppsim.services.chargers import AuthConfig, NewCharger, StartRequest
+from ocppsim.services.chargers import AuthConfig, NewCharger, SecurityConfig, StartRequest
 
 router = APIRouter(prefix="/api/chargers", tags=["chargers"])
 
@@ -137,3 +138,10 @@ async def set_num_connectors(
 ) -> ChargerOut:
     view = await app.chargers.set_num_connectors(who.user_id, chargepoint_id, body.num_connectors)
     return ChargerOut.of(view)
+
+
+@router.post("/{chargepoint_id}/security", response_model=ChargerOut, summary="Connection security")
+async def set_security(chargepoint_id: str, body: SecurityIn, who: User, app: App) -> ChargerOut:
+    """Security profile 0-2, the Basic-auth password (write-only: never returned), a private CA."""
+    config = SecurityConfig(**body.model_dump())
+    return ChargerOut.of(await app.chargers.set_security(who.user_id, chargepoint_id, config))

@@ -121,6 +121,12 @@ class NumConnectorsIn(Body):
     num_connectors: Annotated[StrictInt, Field(ge=model.MIN_CONNECTORS, le=model.MAX_CONNECTORS)]
 
 
+class SecurityIn(Body):
+    security_profile: Annotated[StrictInt, Field(ge=0, le=2)]
+    basic_auth_password: Annotated[str, Field(max_length=64)] | None = None
+    ca_certificate_pem: Annotated[str, Field(max_length=20_000)] | None = None
+
+
 class SettingsIn(Body):
     ocpp_backend_url: Url | None = None
     rfid_card_id: IdTag | None = None
@@ -169,6 +175,9 @@ class ChargerOut(BaseModel):
     warnings: list[str]
     last_error: str
     connection_error: str
+    security_profile: int
+    basic_auth_password_set: bool
+    ca_certificate_set: bool
 
     @classmethod
     def of(cls, v: ChargerView) -> ChargerOut:
@@ -205,6 +214,9 @@ class ChargerOut(BaseModel):
             warnings=list(v.warnings),
             last_error=s.last_error,
             connection_error=s.connection_error,
+            security_profile=v.security_profile,
+            basic_auth_password_set=v.basic_auth_password_set,
+            ca_certificate_set=v.ca_certificate_set,
         )
 
 

@@ -4,7 +4,9 @@ each connection (one subclass per OCPP version, in ``handlers``)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hmac
 import itertools
 import logging
 from collections import Counter, deque
@@ -35,6 +37,8 @@ class Script:
     drops: dict[str, int] = field(default_factory=dict)
     #: action -> (code, description): answer the next CALL of that action with a CALLERROR
     errors: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: charger id -> Basic-auth password it must present (security profiles 1-2), else HTTP 401
+    passwords: dict[str, str] = field(default_factory=dict)
 
     def delay(self, action: str, seconds: float) -> None:
         self.delays[action] = seconds
@@ -103,6 +107,13 @@ class DemoCsms:
         offered = request.headers.get("Sec-WebSocket-Protocol", "")
         if not any(p.strip() in HANDLERS for p in offered.split(",")):
             return connection.respond(400, "OCPP subprotocol required\n")
+        charger_id = request.path.rstrip("/").rsplit("/", 1)[-1]
+        password = self.script.passwords.get(charger_id)
+        if password is not None:
+            expected = "Basic " + base64.b64encode(f"{charger_id}:{password}".encode()).decode()
+            if not hmac.compare_digest(request.headers.get("Authorization", ""), expected):
+                self.counters["handshake.401"] += 1
+                return connection.respond(401, "wrong or missing password\n")
         return None
 
     async def _serve(self, connection: ServerConnection) -> None:

@@ -14,7 +14,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ocppsim.core.backoff import BackOff
 from ocppsim.protocol.rpc import Frame
@@ -32,9 +32,11 @@ class Endpoint:
     """Where and how the charger dials its backend."""
 
     url: str
-    basic_auth: tuple[str, str] | None = None
+    basic_auth: tuple[str, str] | None = field(default=None, repr=False)
     ca_certificate_pem: str | None = None
     source_address: str | None = None
+    #: Security profile 2 and up: only wss:// is acceptable (never a silent downgrade).
+    require_tls: bool = False
 
 
 class Runner:
@@ -122,6 +124,10 @@ class Runner:
 
     async def _connect(self) -> None:
         url = self.endpoint.url
+        if self.endpoint.require_tls and not url.startswith("wss://"):
+            self._dialing = None
+            self._connect_failed("security profile 2 needs a wss:// backend URL")
+            return
         options = ConnectOptions(
             subprotocol=self.session.subprotocol,
             basic_auth=self.endpoint.basic_auth,

@@ -21,6 +21,7 @@ from ocppsim.services.errors import Conflict, Invalid, NotFound
 from ocppsim.services.settings import check_id_tag
 from ocppsim.store.records import ChargerRecord, DuplicateError, SettingsRecord
 from ocppsim.store.repository import Store
+from ocppsim.transport import check_ca_pem
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,9 @@ class ChargerView:
     error_code: str
     state: ChargerState
     warnings: tuple[str, ...] = ()
+    security_profile: int = 0
+    basic_auth_password_set: bool = False
+    ca_certificate_set: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,19 @@ class AuthConfig:
     pnc_emaid: str | None = None
     pnc_pcid: str | None = None
     pnc_certificate_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityConfig:
+    """``POST /security``: fields left None keep their value; "" clears."""
+
+    security_profile: int
+    basic_auth_password: str | None = None
+    ca_certificate_pem: str | None = None
+
+
+PASSWORD_MIN, PASSWORD_MAX = 16, 64
+CA_PEM_MAX = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +140,14 @@ def runtime_config(record: ChargerRecord, settings: SettingsRecord) -> ChargerCo
         mode=Mode(record.mode),
         version=OcppVersion(record.ocpp_version),
         spec=spec,
-        endpoint=Endpoint(f"{base}/{quote(record.chargepoint_id, safe='')}"),
+        endpoint=Endpoint(
+            f"{base}/{quote(record.chargepoint_id, safe='')}",
+            basic_auth=(record.chargepoint_id, record.basic_auth_password)
+            if record.security_profile >= 1 and record.basic_auth_password
+            else None,
+            ca_certificate_pem=record.ca_certificate_pem or None,
+            require_tls=record.security_profile >= 2,
+        ),
         error_code=record.error_code,
         meter_registers=record.meters(),
     )
@@ -163,6 +187,9 @@ def view(
         error_code=record.error_code,
         state=state,
         warnings=_emaid_warnings(record),
+        security_profile=record.security_profile,
+        basic_auth_password_set=bool(record.basic_auth_password),
+        ca_certificate_set=bool(record.ca_certificate_pem),
     )
 
 
@@ -434,6 +461,48 @@ class Chargers:
         if config.pnc_emaid is not None or not record.pnc_emaid:
             _resolve_emaid(checked, config.pnc_emaid, record.chargepoint_id, pnc)
         return await self._update(user_id, chargepoint_id, checked.values, checked.warnings)
+
+    async def set_security(
+        self, user_id: int, chargepoint_id: str, config: SecurityConfig
+    ) -> ChargerView:
+        """OCPP security profile 0 (none), 1 (Basic auth) or 2 (Basic auth over TLS)."""
+        record = await self._record(user_id, chargepoint_id)
+        if not 0 <= config.security_profile <= 2:
+            raise Invalid("security_profile", "must be 0, 1 or 2")
+        changes: dict[str, object] = {"security_profile": config.security_profile}
+        password = record.basic_auth_password
+        if config.basic_auth_password is not None:
+            password = config.basic_auth_password
+            if password and not (
+                PASSWORD_MIN <= len(password) <= PASSWORD_MAX
+                and all(0x20 < ord(ch) < 0x7F for ch in password)
+            ):
+                raise Invalid(
+                    "basic_auth_password",
+                    f"must be {PASSWORD_MIN}-{PASSWORD_MAX} printable ASCII characters "
+                    "without spaces (OCPP 2.0.1 A00.FR.205)",
+                )
+            changes["basic_auth_password"] = password
+        if config.ca_certificate_pem is not None:
+            pem = config.ca_certificate_pem.strip()
+            if len(pem) > CA_PEM_MAX:
+                raise Invalid("ca_certificate_pem", f"must be at most {CA_PEM_MAX} characters")
+            if pem:
+                try:
+                    check_ca_pem(pem)
+                except ValueError as exc:
+                    raise Invalid("ca_certificate_pem", str(exc)) from None
+            changes["ca_certificate_pem"] = pem
+        if config.security_profile >= 1 and not password:
+            raise Invalid(
+                "basic_auth_password", "security profiles 1 and 2 need a Basic-auth password"
+            )
+        if config.security_profile >= 2:
+            settings = await self._store.get_settings(user_id)
+            url = record.backend_url or settings.ocpp_backend_url
+            if not url.startswith("wss://"):
+                raise Invalid("security_profile", "profile 2 needs a wss:// backend URL")
+        return await self._update(user_id, chargepoint_id, changes)
 
     # --- sessions ---
 

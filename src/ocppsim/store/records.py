@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -60,6 +60,9 @@ class ChargerRecord:
     error_code: str
     created_at: datetime
     meter_registers: str = ""
+    security_profile: int = 0
+    basic_auth_password: str = field(default="", repr=False)
+    ca_certificate_pem: str = ""
 
     def meters(self) -> tuple[float, ...]:
         """The stored registers as numbers (Wh, connector 1 first)."""

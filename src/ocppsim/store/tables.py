@@ -96,5 +96,9 @@ chargers = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     # Lifetime energy registers per connector (Wh, comma-separated); they never decrease.
     sa.Column("meter_registers", sa.String(200), nullable=False, server_default=""),
+    # OCPP security profile 0-2; the Basic-auth password is write-only over the API.
+    sa.Column("security_profile", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("basic_auth_password", sa.String(64), nullable=False, server_default=""),
+    sa.Column("ca_certificate_pem", sa.Text, nullable=False, server_default=""),
     sa.UniqueConstraint("user_id", "chargepoint_id", name="uq_chargers_user_chargepoint"),
 )

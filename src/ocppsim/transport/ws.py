@@ -157,6 +157,14 @@ def _ssl_context(ca_pem: str | None) -> ssl.SSLContext:
     return context
 
 
+def check_ca_pem(pem: str) -> None:
+    """Raise ValueError unless ``pem`` holds at least one usable CA certificate."""
+    try:
+        ssl.create_default_context().load_verify_locations(cadata=pem)
+    except (ssl.SSLError, ValueError) as exc:
+        raise ValueError(f"not a usable PEM CA certificate ({exc})") from None
+
+
 def _auth_header(identity: str, password: str) -> str:
     token = base64.b64encode(f"{identity}:{password}".encode()).decode()
     return f"Basic {token}"

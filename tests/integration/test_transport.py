@@ -1,0 +1,250 @@
+"""The WebSocket transport against real local servers (127.0.0.1 only)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
+
+from ocppsim.transport import ConnectOptions, TransportError, connect
+from tests.integration.engine import wait_until
+from tests.support.tls import make_pki
+
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+@dataclass
+class Peer:
+    """A websockets server that records handshakes and frames and can misbehave."""
+
+    subprotocols: list[str] | None = field(default_factory=lambda: ["ocpp1.6"])
+    reject_status: int | None = None
+    headers: list[dict[str, str]] = field(default_factory=list)
+    received: list[str] = field(default_factory=list)
+    on_connect: Callable[[ServerConnection], Any] | None = None
+    server: Server | None = None
+
+    async def start(self, **kwargs: Any) -> int:
+        self.server = await serve(
+            self._serve,
+            "127.0.0.1",
+            0,
+            subprotocols=self.subprotocols,  # type: ignore[arg-type]
+            process_request=self._process,
+            **kwargs,
+        )
+        return int(self.server.sockets[0].getsockname()[1])
+
+    def _process(self, connection: ServerConnection, request: Request) -> Response | None:
+        self.headers.append({k.lower(): v for k, v in request.headers.raw_items()})
+        if self.reject_status is not None:
+            return connection.respond(self.reject_status, "no\n")
+        return None
+
+    async def _serve(self, connection: ServerConnection) -> None:
+        async for message in connection:
+            assert isinstance(message, str)
+            self.received.append(message)
+            if message == "misbehave" and self.on_connect is not None:
+                await self.on_connect(connection)
+            else:
+                await connection.send(f"echo:{message}")
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.closed: list[str] = []
+
+    def on_text(self, text: str) -> None:
+        self.texts.append(text)
+
+    def on_closed(self, reason: str) -> None:
+        self.closed.append(reason)
+
+
+@pytest.fixture
+async def peer() -> AsyncIterator[Peer]:
+    p = Peer()
+    yield p
+    if p.server is not None:
+        p.server.close()
+        await p.server.wait_closed()
+
+
+OPTIONS = ConnectOptions(subprotocol="ocpp1.6", handshake_timeout=2.0)
+
+
+async def test_text_frames_both_ways_and_close(peer: Peer) -> None:
+    port = await peer.start()
+    sink = Sink()
+    conn = await connect(f"ws://127.0.0.1:{port}/CP-1", sink, OPTIONS)
+    assert conn.subprotocol == "ocpp1.6"
+    for n in range(5):
+        conn.send_text(f'[2,"{n}","Heartbeat",{{}}]')
+    await wait_until(lambda: len(sink.texts) == 5)
+    assert sink.texts[0] == 'echo:[2,"0","Heartbeat",{}]'
+    assert peer.headers[0]["sec-websocket-protocol"] == "ocpp1.6"
+    assert "authorization" not in peer.headers[0]
+    conn.close()
+    await wait_until(lambda: len(sink.closed) == 1)
+    conn.close()  # closing twice is harmless
+    await asyncio.sleep(0)
+    assert len(sink.closed) == 1
+
+
+async def test_a_server_without_the_subprotocol_is_refused(peer: Peer) -> None:
+    peer.subprotocols = None  # answers the upgrade without a Sec-WebSocket-Protocol
+    port = await peer.start()
+    with pytest.raises(TransportError, match=r"did not accept subprotocol ocpp1\.6") as info:
+        await connect(f"ws://127.0.0.1:{port}/CP-1", Sink(), OPTIONS)
+    assert info.value.kind == "subprotocol"
+    assert peer.received == []
+
+
+async def test_http_rejections_name_the_status(peer: Peer) -> None:
+    peer.reject_status = 401
+    port = await peer.start()
+    with pytest.raises(TransportError, match="HTTP 401") as info:
+        await connect(f"ws://127.0.0.1:{port}/CP-1", Sink(), OPTIONS)
+    assert (info.value.kind, info.value.status) == ("http", 401)
+    peer.reject_status = 404
+    with pytest.raises(TransportError, match="HTTP 404"):
+        await connect(f"ws://127.0.0.1:{port}/CP-1", Sink(), OPTIONS)
+
+
+async def test_refused_connection() -> None:
+    with pytest.raises(TransportError, match="refused") as info:
+        await connect("ws://127.0.0.1:9/CP-1", Sink(), OPTIONS)
+    assert info.value.kind == "refused"
+
+
+async def test_handshake_timeout() -> None:
+    done = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(65536)  # the upgrade request, never answered
+        await done.wait()
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        options = ConnectOptions(subprotocol="ocpp1.6", handshake_timeout=0.3)
+        with pytest.raises(TransportError) as info:
+            await connect(f"ws://127.0.0.1:{port}/CP-1", Sink(), options)
+        assert info.value.kind == "timeout"
+    finally:
+        done.set()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_basic_auth_header_and_no_password_in_logs(
+    peer: Peer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    port = await peer.start()
+    options = ConnectOptions(subprotocol="ocpp1.6", basic_auth=("CP-1", PASSWORD))
+    conn = await connect(f"ws://127.0.0.1:{port}/CP-1", Sink(), options)
+    conn.close()
+    import base64
+
+    expected = "Basic " + base64.b64encode(f"CP-1:{PASSWORD}".encode()).decode()
+    assert peer.headers[0]["authorization"] == expected
+    peer.reject_status = 401
+    with pytest.raises(TransportError) as info:
+        await connect(f"ws://127.0.0.1:{port}/CP-1", Sink(), options)
+    assert PASSWORD not in str(info.value)
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith(("ocppsim", "picows"))]
+    assert ours  # the transport did log the handshakes
+    for line in ours:
+        assert PASSWORD not in line
+        assert expected.split()[1] not in line
+
+
+async def test_wss_with_a_private_ca(peer: Peer, tmp_path: Path) -> None:
+    pki = make_pki(tmp_path)
+    port = await peer.start(ssl=pki.server_context())
+    url = f"wss://localhost:{port}/CP-1"
+    with pytest.raises(TransportError, match="TLS") as info:
+        await connect(url, Sink(), OPTIONS)  # the system store does not know our CA
+    assert info.value.kind == "tls"
+    sink = Sink()
+    options = ConnectOptions(subprotocol="ocpp1.6", ca_certificate_pem=pki.ca_pem)
+    conn = await connect(url, sink, options)
+    conn.send_text("hello")
+    await wait_until(lambda: sink.texts == ["echo:hello"])
+    conn.close()
+    with pytest.raises(TransportError, match="PEM"):
+        await connect(url, Sink(), ConnectOptions(subprotocol="ocpp1.6", ca_certificate_pem="junk"))
+
+
+async def test_binary_frames_and_peer_close_are_reported(peer: Peer) -> None:
+    async def send_binary(connection: ServerConnection) -> None:
+        await connection.send(b"\x00\x01")
+
+    peer.on_connect = send_binary
+    port = await peer.start()
+    sink = Sink()
+    conn = await connect(f"ws://127.0.0.1:{port}/CP-1", sink, OPTIONS)
+    conn.send_text("misbehave")
+    await wait_until(lambda: len(sink.closed) == 1)
+    assert "binary" in sink.closed[0]
+
+    async def close_politely(connection: ServerConnection) -> None:
+        await connection.close(1001, "maintenance")
+
+    peer.on_connect = close_politely
+    sink = Sink()
+    conn = await connect(f"ws://127.0.0.1:{port}/CP-1", sink, OPTIONS)
+    conn.send_text("misbehave")
+    await wait_until(lambda: len(sink.closed) == 1)
+    assert "1001" in sink.closed[0]
+
+
+async def test_oversize_frames_close_the_connection(peer: Peer) -> None:
+    async def flood(connection: ServerConnection) -> None:
+        await connection.send("x" * 200_000)
+
+    peer.on_connect = flood
+    port = await peer.start()
+    sink = Sink()
+    conn = await connect(f"ws://127.0.0.1:{port}/CP-1", sink, OPTIONS)
+    conn.send_text("misbehave")
+    await wait_until(lambda: len(sink.closed) == 1)  # picows answers 1009 and disconnects
+
+
+async def test_a_handler_error_closes_instead_of_crashing(peer: Peer) -> None:
+    class Exploding(Sink):
+        def on_text(self, text: str) -> None:
+            raise RuntimeError("boom")
+
+    port = await peer.start()
+    sink = Exploding()
+    conn = await connect(f"ws://127.0.0.1:{port}/CP-1", sink, OPTIONS)
+    conn.send_text("x")
+    await wait_until(lambda: len(sink.closed) == 1)
+
+
+async def test_source_address(peer: Peer) -> None:
+    seen: list[str] = []
+
+    async def remember(connection: ServerConnection) -> None:
+        seen.append(connection.remote_address[0])
+
+    peer.on_connect = remember
+    port = await peer.start()
+    options = ConnectOptions(subprotocol="ocpp1.6", source_address="127.0.0.2")
+    conn = await connect(f"ws://127.0.0.1:{port}/CP-1", Sink(), options)
+    conn.send_text("misbehave")
+    await wait_until(lambda: seen == ["127.0.0.2"])
+    conn.close()
