@@ -29,6 +29,8 @@ class Config:
     demo_csms: bool = True
     demo_csms_port: int = DEMO_CSMS_PORT
     default_backend_url: str = f"ws://127.0.0.1:{DEMO_CSMS_PORT}"
+    #: False: serve the API only, chargers never dial (fuzzing the API, maintenance).
+    run_chargers: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Config:

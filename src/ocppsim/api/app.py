@@ -64,7 +64,8 @@ def create_app(config: Config, *, services: Services | None = None) -> FastAPI:
             yield
             return
         csms = await _start_demo_csms(config) if config.demo_csms else None
-        opened = await Services.open(config.database_url, fleet=Fleet())
+        fleet = Fleet() if config.run_chargers else None
+        opened = await Services.open(config.database_url, fleet=fleet)
         app.state.services = opened
         try:
             await opened.chargers.resume()
