@@ -109,6 +109,8 @@ class Rpc:
     connected: bool = False
     frames: list[Frame] = field(default_factory=list)
     dropped: int = 0
+    frames_sent: int = 0
+    frames_received: int = 0
     _queue: deque[Outgoing] = field(default_factory=deque)
     _tx: deque[Outgoing] = field(default_factory=deque)
     _in_flight: _InFlight | None = None
@@ -235,6 +237,7 @@ class Rpc:
 
     def receive(self, text: str, now: float) -> None:
         """One text frame from the backend. Nothing it contains may raise out of here."""
+        self.frames_received += 1
         try:
             message = orjson.loads(text)
         except orjson.JSONDecodeError:
@@ -355,6 +358,7 @@ class Rpc:
     # ------------------------------------------------------------------ output
 
     def _emit(self, message: list[Any], direction: str, action: str, now: float) -> None:
+        self.frames_sent += 1
         self._out.append(orjson.dumps(message).decode())
         self._record(direction, message, action, now)
 

@@ -181,6 +181,16 @@ class Fleet:
             connection_error=runner.connection_error,
         )
 
+    def counts(self) -> tuple[int, int, int, int]:
+        """(running, connected, frames sent, frames received) over every charger."""
+        connected = sent = received = 0
+        for current in self._running.values():
+            runner = current.runner
+            connected += runner.connected and runner.session.charger.accepted
+            sent += runner.session.rpc.frames_sent
+            received += runner.session.rpc.frames_received
+        return len(self._running), connected, sent, received
+
     def error(self, key: Key) -> str:
         """Why a charger that should run does not (for example an unsupported version)."""
         return self._errors.get(key, "")
