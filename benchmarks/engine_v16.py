@@ -15,7 +15,16 @@ import gc
 import time
 from dataclasses import replace
 
-from common import cpu_seconds, free_port, machine, raise_open_files, rss_bytes, start_csms, write
+from common import (
+    cpu_seconds,
+    free_port,
+    machine,
+    raise_open_files,
+    rss_bytes,
+    run_fast,
+    start_csms,
+    write,
+)
 
 from ocppsim.core.backoff import BackOff
 from ocppsim.core.charger import ChargerSpec
@@ -98,14 +107,8 @@ def main() -> None:
     port = free_port()
     csms = start_csms(port)
     try:
-        try:
-            import uvloop
-
-            runner = uvloop.run
-        except ImportError:  # pragma: no cover - uvloop is optional
-            runner = asyncio.run
         csms_cpu0 = cpu_seconds(csms.pid)
-        result = runner(run(args.chargers, args.seconds, args.ramp_timeout, port))
+        result = run_fast(run(args.chargers, args.seconds, args.ramp_timeout, port))
         result["csms_cpu_seconds_total"] = round(cpu_seconds(csms.pid) - csms_cpu0, 2)
         result["machine"] = machine()
         write("engine_v16", result)

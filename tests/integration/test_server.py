@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -49,13 +50,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         **os.environ,
         "OCPPSIM_DATA_DIR": str(tmp / "data"),
         "OCPPSIM_PORT": str(port),
+        "OCPPSIM_DEMO_CSMS_PORT": str(_free_port()),
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("OCPPSIM_DATABASE_URL", None)
     output = tmp / "server.log"
     with output.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "ocppsim", "serve", "--no-demo-csms"],
+            [sys.executable, "-m", "ocppsim", "serve"],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -114,15 +116,19 @@ def _readme_curl_blocks() -> list[str]:
     text = (ROOT / "README.md").read_text()
     tour = text.split("## A short tour", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```sh\n(.*?)```", tour, flags=re.S)
+    # The demo CSMS in the test server listens on a free port, not 9000.
     return [b for b in blocks if "curl" in b and "export" not in b]
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_the_readme_curl_examples_work_as_written(server: Server) -> None:
     blocks = _readme_curl_blocks()
-    assert len(blocks) >= 4
+    assert len(blocks) >= 7
     env = {**os.environ, "KEY": server.key, "API": server.url}
+    csms = httpx.get(f"{server.url}/api/settings", headers={"X-API-Key": server.key})
+    backend = csms.json()["settings"]["ocpp_backend_url"]
     for block in blocks:
+        block = block.replace("ws://127.0.0.1:9000", backend)
         script = "set -e\n" + block.replace("curl -s", "curl -sS --fail-with-body")
         expect_failure = '"error"' in block
         result = subprocess.run(
@@ -140,6 +146,10 @@ def test_the_readme_curl_examples_work_as_written(server: Server) -> None:
     assert charger["rfid_tag"] == "DEADBEEF"
     dc = httpx.get(f"{server.url}/api/chargers/SIM-DC-001", headers={"X-API-Key": server.key})
     assert dc.json()["ocpp_version"] == "2.0.1"
+    assert dc.json()["security_profile"] == 1
+    assert charger["connected"] is True  # autopilot connected it to the demo CSMS
+    manual = httpx.get(f"{server.url}/api/chargers/SIM-AC-002", headers={"X-API-Key": server.key})
+    assert manual.json()["error_code"] == "HighTemperature"
 
 
 def test_no_key_reaches_any_log_line(server: Server) -> None:
@@ -157,3 +167,67 @@ def test_no_key_reaches_any_log_line(server: Server) -> None:
     for key in (issued, fake):
         assert key not in text
     assert issued[14:] not in text
+
+
+def test_first_run_with_the_embedded_demo_csms_charges(tmp_path: Path) -> None:
+    """``ocppsim serve`` alone: a new user's charger dials the built-in demo CSMS and charges."""
+    port, csms_port = _free_port(), _free_port()
+    env = {
+        **os.environ,
+        "OCPPSIM_DATA_DIR": str(tmp_path / "data"),
+        "OCPPSIM_PORT": str(port),
+        "OCPPSIM_DEMO_CSMS_PORT": str(csms_port),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("OCPPSIM_DATABASE_URL", None)
+    output = tmp_path / "server.log"
+    with output.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ocppsim", "serve"],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not KEY_RE.search(output.read_text()) or not _up(url):
+            assert process.poll() is None, output.read_text()
+            assert time.monotonic() < deadline, output.read_text()
+            time.sleep(0.05)
+        key = KEY_RE.findall(output.read_text())[0]
+        headers = {"X-API-Key": key}
+        body = {
+            "chargepoint_id": "FIRST-1",
+            "charger_type": "AC",
+            "max_power_kw": 11,
+            "mode": "manual",
+        }
+        assert httpx.post(f"{url}/api/chargers", json=body, headers=headers).status_code == 201
+        charger = _wait(url, headers, lambda c: c["connected"])
+        assert charger["backend_url"] == f"ws://127.0.0.1:{csms_port}"
+        r = httpx.post(f"{url}/api/chargers/FIRST-1/start", json={"energy_kwh": 5}, headers=headers)
+        assert r.status_code == 200, r.text
+        charger = _wait(url, headers, lambda c: c["status"] == "Charging")
+        assert charger["transaction_id"] is not None
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert key not in output.read_text().split("API key:", 1)[1].split("\n", 1)[1]
+
+
+def _up(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _wait(url: str, headers: dict[str, str], check: Any) -> dict[str, Any]:
+    deadline = time.monotonic() + 15
+    while True:
+        charger: dict[str, Any] = httpx.get(f"{url}/api/chargers/FIRST-1", headers=headers).json()
+        if check(charger):
+            return charger
+        assert time.monotonic() < deadline, charger
+        time.sleep(0.05)
