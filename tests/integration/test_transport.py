@@ -248,3 +248,33 @@ async def test_source_address(peer: Peer) -> None:
     conn.send_text("misbehave")
     await wait_until(lambda: seen == ["127.0.0.2"])
     conn.close()
+
+
+async def test_a_silent_peer_is_detected_by_ping() -> None:
+    """R17: with WebSocketPingInterval p and pong timeout t, detection within p + t + 1 s."""
+    from picows import (
+        WSListener,
+        WSUpgradeResponse,
+        WSUpgradeResponseWithListener,
+        ws_create_server,
+    )
+
+    def accept(request: object) -> WSUpgradeResponseWithListener:
+        response = WSUpgradeResponse.create_101_response(
+            extra_headers={"Sec-WebSocket-Protocol": "ocpp1.6"}
+        )
+        return WSUpgradeResponseWithListener(response, WSListener())
+
+    server = await ws_create_server(accept, "127.0.0.1", 0, enable_auto_pong=False)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        sink = Sink()
+        options = ConnectOptions(subprotocol="ocpp1.6", ping_interval=0.3, pong_timeout=0.3)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await connect(f"ws://127.0.0.1:{port}/CP-1", sink, options)
+        await wait_until(lambda: len(sink.closed) == 1, timeout=3)
+        assert loop.time() - started < 0.3 + 0.3 + 1
+    finally:
+        server.close()
+        await server.wait_closed()

@@ -356,3 +356,49 @@ def test_frames_are_recorded_for_the_log() -> None:
     assert frames[1].direction == "received"
     assert frames[1].action == "BootNotification"
     assert json.dumps(frames[1].payload)
+
+
+def test_boot_pending_answers_requests_but_refuses_remote_start_then_retries() -> None:
+    peer = Peer(make_session())
+    peer.answers["BootNotification"] = lambda p: {
+        "status": "Pending",
+        "currentTime": "2026-04-09T14:30:00Z",
+        "interval": 20,
+    }
+    peer.connect()
+    assert peer.actions() == ["BootNotification"]
+    conf = peer.send([2, "g", "GetConfiguration", {"key": ["NumberOfConnectors"]}])
+    assert conf[2]["configurationKey"][0]["value"] == "1"
+    assert peer.send([2, "r", "RemoteStartTransaction", {"idTag": "A"}])[2] == {
+        "status": "Rejected"
+    }
+    peer.advance(19)
+    assert peer.actions() == ["BootNotification"]  # nothing else before Accepted (R14)
+    peer.answers["BootNotification"] = lambda p: {
+        "status": "Accepted",
+        "currentTime": "2026-04-09T14:30:00Z",
+        "interval": 60,
+    }
+    peer.advance(2)
+    assert peer.actions() == ["BootNotification", "BootNotification", "StatusNotification"]
+
+
+def test_boot_rejected_answers_backend_calls_with_security_error() -> None:
+    peer = Peer(make_session())
+    peer.answers["BootNotification"] = lambda p: {
+        "status": "Rejected",
+        "currentTime": "2026-04-09T14:30:00Z",
+        "interval": 0,
+    }
+    peer.connect()
+    assert peer.send([2, "x", "GetConfiguration", {}])[2] == "SecurityError"
+    peer.advance(29)
+    assert peer.actions() == ["BootNotification"]  # interval 0: at least 30 s, not a flood
+    peer.advance(15)
+    assert peer.actions().count("BootNotification") == 2
+
+
+def test_reboot_required_keys() -> None:
+    peer = booted()
+    req = [2, "s", "ChangeConfiguration", {"key": "SecurityProfile", "value": "1"}]
+    assert peer.send(req)[2] == {"status": "RebootRequired"}

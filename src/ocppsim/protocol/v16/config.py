@@ -74,7 +74,8 @@ def key_table(num_connectors: int, dc: bool) -> dict[str, Key]:
         "TransactionMessageRetryInterval": Key("10", _int(1, 3600)),
         "UnlockConnectorOnEVSideDisconnect": Key("true", _bool),
         "WebSocketPingInterval": Key("0", _int(0, 3600)),
-        "SecurityProfile": Key("0", _int(0, 3)),
+        # A new profile applies on the next connection (1.6 security whitepaper: reconnect).
+        "SecurityProfile": Key("0", _int(0, 3), reboot=True),
         "AuthorizationKey": Key("", secret=True),
     }
 
