@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -220,3 +221,35 @@ async def test_security_profile_rules(engine: Engine) -> None:
     assert bad_ca.json()["error"].startswith("ca_certificate_pem:")
     state = await engine.state("CP-12")
     assert (state["security_profile"], state["basic_auth_password_set"]) == (0, False)
+
+
+async def test_a_refusing_backend_is_retried_with_back_off_not_in_a_loop(engine: Engine) -> None:
+    """Handshake refused (HTTP 404): the charger retries with doubling delays (R11)."""
+    import asyncio
+
+    attempts: list[float] = []
+
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        attempts.append(asyncio.get_running_loop().time())
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(refuse, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        await engine.create("CP-13", mode="on", backend_url=f"ws://127.0.0.1:{port}")
+        state = await engine.wait_state("CP-13", lambda s: "HTTP 404" in s["connection_error"])
+        assert state["connected"] is False
+        await wait_until(lambda: len(attempts) >= 4, timeout=5)
+        gaps = [b - a for a, b in itertools.pairwise(attempts)]
+        # TEST_BACKOFF: 0.2-0.3 s, then at least twice that, then capped at 4x.
+        assert gaps[0] >= 0.19
+        assert gaps[1] >= 0.39
+        assert gaps[2] >= 0.79
+    finally:
+        await engine.post("CP-13", "mode", {"mode": "off"})
+        server.close()
+        await server.wait_closed()
