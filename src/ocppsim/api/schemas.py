@@ -175,6 +175,7 @@ class ChargerOut(BaseModel):
     warnings: list[str]
     last_error: str
     connection_error: str
+    last_authorization: str
     security_profile: int
     basic_auth_password_set: bool
     ca_certificate_set: bool
@@ -214,6 +215,7 @@ class ChargerOut(BaseModel):
             warnings=list(v.warnings),
             last_error=s.last_error,
             connection_error=s.connection_error,
+            last_authorization=s.last_authorization,
             security_profile=v.security_profile,
             basic_auth_password_set=v.basic_auth_password_set,
             ca_certificate_set=v.ca_certificate_set,

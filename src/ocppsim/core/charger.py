@@ -60,6 +60,11 @@ class ChargerSpec:
     heartbeat_interval: int = 300
     meter_interval: int = 60
     authorize_remote_start: bool = False
+    #: How the charger presents its token: "rfid" (ISO14443 card) or "plug_and_charge" (eMAID).
+    auth_mode: str = "rfid"
+    #: Plug & Charge extras for the backend's logs (2.x Authorize iso15118CertificateHashData).
+    pnc_pcid: str = ""
+    pnc_certificate_hash: str = ""
     autopilot_energy_kwh: tuple[float, float] = (1.0, 15.0)
     autopilot_gap_s: tuple[float, float] = (10.0, 120.0)
     unplug_delay_s: float = 2.0
@@ -110,6 +115,8 @@ class Charger:
     heartbeat_interval: int = 0
     autopilot: bool = False
     last_error: str = ""
+    #: The backend's last answer to an authorization (e.g. "Accepted, certificate Accepted").
+    last_authorization: str = ""
     connectors: dict[int, Connector] = field(default_factory=dict)
     _outbox: list[Intent] = field(default_factory=list)
     _next_ref: int = 1
@@ -117,6 +124,7 @@ class Charger:
     _boot_in_flight: bool = False
     _next_heartbeat: float = NEVER
     _boot_reason: str = "PowerUp"
+    _reset_when_idle: bool = False
 
     def __post_init__(self) -> None:
         if not self.connectors:
@@ -246,6 +254,7 @@ class Charger:
         session = connector.session if connector else None
         if connector is None or session is None or session.started_at is not None:
             return
+        self.last_authorization = status
         if accepted:
             self._begin_transaction(connector, now)
             return
@@ -253,6 +262,12 @@ class Charger:
         connector.session = None
         self._set_status(connector, ConnectorStatus.AVAILABLE, now)
         self._schedule_autopilot(connector, now)
+
+    def set_transaction_id(self, ref: int, transaction_id: int | str) -> None:
+        """2.x: the charger itself names its transactions (a UUID, 2.0.1 E01)."""
+        for connector in self.connectors.values():
+            if connector.session is not None and connector.session.ref == ref:
+                connector.session.transaction_id = transaction_id
 
     def on_transaction_accepted(
         self, ref: int, transaction_id: int | str | None, accepted: bool, status: str, now: float
@@ -336,8 +351,17 @@ class Charger:
                 self._set_status(connector, self._resting_status(connector), now)
         return "Scheduled" if scheduled else "Accepted"
 
+    def reset_when_idle(self, now: float) -> bool:
+        """2.x Reset OnIdle: reset now if no session runs (True), else after the last ends."""
+        if not any(c.session is not None for c in self.connectors.values()):
+            self.reset(False, now)
+            return True
+        self._reset_when_idle = True
+        return False
+
     def reset(self, hard: bool, now: float) -> None:
         """Reset: end sessions, then ask the runtime to reconnect and boot again."""
+        self._reset_when_idle = False
         self.stop_all(StopReason.HARD_RESET if hard else StopReason.SOFT_RESET, now)
         for connector in self.connectors.values():
             connector.session = None
@@ -401,6 +425,10 @@ class Charger:
             self._outbox.append(SendHeartbeat())
         for connector in self.connectors.values():
             self._tick_connector(connector, now)
+        if self._reset_when_idle and not any(
+            c.session is not None for c in self.connectors.values()
+        ):
+            self.reset(False, now)
 
     def _tick_connector(self, connector: Connector, now: float) -> None:
         s = connector.session

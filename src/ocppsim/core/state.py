@@ -34,6 +34,8 @@ class ChargerState:
     last_error: str = ""
     #: Why the charger is not connected (refused handshake, TLS failure, ...), or "".
     connection_error: str = ""
+    #: The backend's last authorization answer (with Plug & Charge: the certificate status).
+    last_authorization: str = ""
 
 
 #: For a charger with several connectors, the status shown for the whole charger.
@@ -81,6 +83,7 @@ def live_state(
         connector_status={str(n): str(c.status) for n, c in charger.connectors.items()},
         last_error=charger.last_error,
         connection_error=connection_error,
+        last_authorization=charger.last_authorization,
     )
 
 
@@ -90,7 +93,6 @@ def idle_state(
     heartbeat_interval: int,
     *,
     energy_wh: float = 0.0,
-    connection_error: str = "",
 ) -> ChargerState:
     """A charger that is not running: not connected, no session, faulted if an error is set."""
     status = "Available" if error_code == ErrorCode.NO_ERROR else "Faulted"
@@ -108,7 +110,6 @@ def idle_state(
         remote_start=False,
         heartbeat_interval=heartbeat_interval,
         connector_status={str(n): status for n in range(1, num_connectors + 1)},
-        connection_error=connection_error,
     )
 
 

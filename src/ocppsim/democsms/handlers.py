@@ -165,7 +165,14 @@ def _v2_handlers(results: Any) -> dict[str, Any]:
     def on_status(self: _V2Base, **_: Any) -> Any:
         return results.StatusNotification()
 
-    def on_authorize(self: _V2Base, id_token: dict[str, Any], **_: Any) -> Any:
+    def on_authorize(
+        self: _V2Base,
+        id_token: dict[str, Any],
+        iso15118_certificate_hash_data: list[Any] | None = None,
+        **_: Any,
+    ) -> Any:
+        if iso15118_certificate_hash_data:  # Plug & Charge: the contract certificate checks out
+            return results.Authorize(self._token_info(id_token), certificate_status="Accepted")
         return results.Authorize(self._token_info(id_token))
 
     def on_transaction_event(

@@ -1,7 +1,8 @@
 """One charger's OCPP session: the charger core, its version adapter and the RPC layer.
 
 The runtime feeds it connection events, received text and timer wake-ups (each with ``now``),
-then writes ``data_to_send()`` to the socket and sleeps until ``next_deadline()``.
+then writes ``data_to_send()`` to the socket and sleeps until ``next_deadline()``. The version
+is chosen here, once, in one ``match``.
 """
 
 from __future__ import annotations
@@ -15,20 +16,19 @@ from ocppsim.core.intents import Reboot
 from ocppsim.core.model import ChargerType, OcppVersion
 from ocppsim.protocol import schemas
 from ocppsim.protocol.common import Identity
-from ocppsim.protocol.rpc import CallError, Frame, Payload, Rpc
-from ocppsim.protocol.v16 import ConfigStore, V16Adapter
+from ocppsim.protocol.rpc import CallError, Frame, Outgoing, Payload, Rpc
 from ocppsim.protocol.v16.adapter import DIALECT as V16_DIALECT
-from ocppsim.protocol.v16.config import key_table
+from ocppsim.protocol.v16.adapter import V16Adapter
+from ocppsim.protocol.v16.config import ConfigStore, key_table
+from ocppsim.protocol.v21.adapter import V21Adapter
+from ocppsim.protocol.v201.adapter import V201Adapter
+from ocppsim.protocol.v201.device_model import DeviceModel, standard_variables
 
 SUBPROTOCOLS = {
     OcppVersion.V16: "ocpp1.6",
     OcppVersion.V201: "ocpp2.0.1",
     OcppVersion.V21: "ocpp2.1",
 }
-
-
-class UnsupportedVersion(Exception):
-    """No adapter for this OCPP version (yet)."""
 
 
 def _new_id() -> str:
@@ -50,16 +50,42 @@ class Session:
         self.version = version
         self.subprotocol = SUBPROTOCOLS[version]
         self.reboot: Reboot | None = None
+        spec = charger.spec
+        dc = spec.charger_type == ChargerType.DC
+        self.config: ConfigStore | None = None
+        self.model: DeviceModel | None = None
+        self.adapter: V16Adapter | V201Adapter
         match version:
             case OcppVersion.V16:
-                dc = charger.spec.charger_type == ChargerType.DC
-                self.config = ConfigStore(key_table(charger.spec.num_connectors, dc))
+                self.config = ConfigStore(key_table(spec.num_connectors, dc))
                 self.config.values["HeartbeatInterval"] = str(charger.heartbeat_interval)
-                self.config.values["MeterValueSampleInterval"] = str(charger.spec.meter_interval)
-                self.adapter = V16Adapter(charger, identity, self.config, self._apply_config)
+                self.config.values["MeterValueSampleInterval"] = str(spec.meter_interval)
+                self.adapter = V16Adapter(charger, identity, self.config, self._apply_key)
                 dialect = V16_DIALECT
+                attempts = self.config.get_int("TransactionMessageAttempts")
+                interval = self.config.get_int("TransactionMessageRetryInterval")
             case OcppVersion.V201 | OcppVersion.V21:
-                raise UnsupportedVersion(f"OCPP {version} chargers are not available yet")
+                self.model = DeviceModel.of(
+                    standard_variables(
+                        evses=spec.num_connectors,
+                        dc=dc,
+                        pnc=spec.auth_mode == "plug_and_charge",
+                        identity=identity.serial_number,
+                        model=identity.model,
+                        vendor=identity.vendor,
+                        heartbeat=charger.heartbeat_interval,
+                        meter_interval=spec.meter_interval,
+                    )
+                )
+                adapter_class = V21Adapter if version == OcppVersion.V21 else V201Adapter
+                self.adapter = adapter_class(charger, identity, self.model, self._apply_variable)
+                dialect = adapter_class.dialect
+                attempts = int(
+                    self.model.value("OCPPCommCtrlr", "MessageAttempts", "TransactionEvent")
+                )
+                interval = int(
+                    self.model.value("OCPPCommCtrlr", "MessageAttemptInterval", "TransactionEvent")
+                )
         self.rpc = Rpc(
             dialect=dialect,
             new_id=new_id,
@@ -68,10 +94,12 @@ class Session:
             check_incoming=self._check_incoming,
             check_result=self._check_result,
             message_timeout=message_timeout,
-            tx_attempts=self.config.get_int("TransactionMessageAttempts"),
-            tx_interval=self.config.get_int("TransactionMessageRetryInterval"),
+            tx_attempts=attempts,
+            tx_interval=interval,
             record_frames=record_frames,
         )
+        if isinstance(self.adapter, V201Adapter):
+            self.adapter.queued_transaction_messages = self.rpc.pending
 
     # ------------------------------------------------------------------ schema checks
 
@@ -93,21 +121,44 @@ class Session:
 
     @property
     def ping_interval(self) -> float:
-        return float(self.config.get_int("WebSocketPingInterval"))
+        if self.config is not None:
+            return float(self.config.get_int("WebSocketPingInterval"))
+        assert self.model is not None
+        return float(self.model.value("OCPPCommCtrlr", "WebSocketPingInterval"))
 
-    def _apply_config(self, key: str, now: float) -> None:
-        c, cfg = self.charger, self.config
+    def _apply_key(self, key: str, now: float) -> None:
+        """A 1.6 configuration key changed."""
+        assert self.config is not None
+        value = self.config.get(key)
+        self._apply(key, value, now)
+
+    def _apply_variable(self, component: str, name: str, instance: str, now: float) -> None:
+        """A 2.x device-model variable changed."""
+        assert self.model is not None
+        value = self.model.value(component, name, instance)
+        key = {
+            ("OCPPCommCtrlr", "HeartbeatInterval"): "HeartbeatInterval",
+            ("SampledDataCtrlr", "TxUpdatedInterval"): "MeterValueSampleInterval",
+            ("AuthCtrlr", "AuthorizeRemoteStart"): "AuthorizeRemoteTxRequests",
+            ("OCPPCommCtrlr", "MessageAttempts"): "TransactionMessageAttempts",
+            ("OCPPCommCtrlr", "MessageAttemptInterval"): "TransactionMessageRetryInterval",
+        }.get((component, name))
+        if key is not None:
+            self._apply(key, value, now)
+
+    def _apply(self, key: str, value: str, now: float) -> None:
+        c = self.charger
         match key:
             case "HeartbeatInterval":
-                c.set_heartbeat_interval(cfg.get_int(key), now)
+                c.set_heartbeat_interval(int(value), now)
             case "MeterValueSampleInterval":
-                c.reconfigure(replace(c.spec, meter_interval=cfg.get_int(key)))
+                c.reconfigure(replace(c.spec, meter_interval=int(value)))
             case "AuthorizeRemoteTxRequests":
-                c.reconfigure(replace(c.spec, authorize_remote_start=cfg.get_bool(key)))
+                c.reconfigure(replace(c.spec, authorize_remote_start=value.lower() == "true"))
             case "TransactionMessageAttempts":
-                self.rpc.tx_attempts = cfg.get_int(key)
+                self.rpc.tx_attempts = int(value)
             case "TransactionMessageRetryInterval":
-                self.rpc.tx_interval = cfg.get_int(key)
+                self.rpc.tx_interval = int(value)
 
     # ------------------------------------------------------------------ events from the runtime
 
@@ -146,6 +197,11 @@ class Session:
                 out = self.adapter.outgoing(intent)
                 if out is not None:
                     self.rpc.call(out, now)
+        if isinstance(self.adapter, V201Adapter) and self.adapter.pending_reports:
+            reports: list[Outgoing] = self.adapter.pending_reports
+            self.adapter.pending_reports = []
+            for out in reports:
+                self.rpc.call(out, now)
         self.rpc.registered = self.charger.accepted
         self.rpc.pump(now)
 

@@ -22,7 +22,7 @@ from ocppsim.core.intents import StopReason
 from ocppsim.core.model import ChargerType, Mode, OcppVersion
 from ocppsim.core.state import ChargerState, live_state
 from ocppsim.protocol.common import Identity
-from ocppsim.protocol.session import Session, UnsupportedVersion
+from ocppsim.protocol.session import Session
 from ocppsim.runtime.runner import Endpoint, Runner
 
 log = logging.getLogger("ocppsim.runtime")
@@ -73,7 +73,6 @@ class Fleet:
         self.clock = clock
         self.message_timeout = message_timeout
         self._running: dict[Key, _Running] = {}
-        self._errors: dict[Key, str] = {}
 
     def __len__(self) -> int:
         return len(self._running)
@@ -131,14 +130,15 @@ class Fleet:
             connector.meter_wh = meter
         kind = "AC" if config.spec.charger_type == ChargerType.AC else "DC"
         identity = Identity("ocppsim", f"Sim-{kind}", config.chargepoint_id[-25:], __version__)
-        try:
-            session = Session(
-                charger, config.version, identity, message_timeout=self.message_timeout
-            )
-        except UnsupportedVersion as exc:
-            self._errors[key] = str(exc)
-            return
-        self._errors.pop(key, None)
+        # Frames are recorded only for a consumer (the message log has its own issue); unread,
+        # they would only grow.
+        session = Session(
+            charger,
+            config.version,
+            identity,
+            message_timeout=self.message_timeout,
+            record_frames=False,
+        )
         runner = Runner(session, config.endpoint, backoff=self.backoff, rng=rng, clock=self.clock)
         self._running[key] = _Running(config, runner)
         charger.set_autopilot(config.mode == Mode.AUTOPILOT, self.clock())
@@ -151,7 +151,6 @@ class Fleet:
 
         Returns its final meter registers (None if it was not running).
         """
-        self._errors.pop(key, None)
         current = self._running.pop(key, None)
         if current is None:
             return None
@@ -190,10 +189,6 @@ class Fleet:
             sent += runner.session.rpc.frames_sent
             received += runner.session.rpc.frames_received
         return len(self._running), connected, sent, received
-
-    def error(self, key: Key) -> str:
-        """Why a charger that should run does not (for example an unsupported version)."""
-        return self._errors.get(key, "")
 
     def meters(self, key: Key) -> tuple[float, ...] | None:
         current = self._running.get(key)

@@ -132,6 +132,9 @@ def runtime_config(record: ChargerRecord, settings: SettingsRecord) -> ChargerCo
         id_tag=effective_id_tag(record, settings),
         free_charging=record.free_charging,
         heartbeat_interval=settings.heartbeat_interval,
+        auth_mode=record.auth_mode,
+        pnc_pcid=record.pnc_pcid,
+        pnc_certificate_hash=record.pnc_certificate_hash,
     )
     base = record.backend_url or settings.ocpp_backend_url
     return ChargerConfig(
@@ -157,8 +160,6 @@ def view(
     record: ChargerRecord,
     settings: SettingsRecord,
     state: ChargerState | None = None,
-    *,
-    why_not_running: str = "",
 ) -> ChargerView:
     """The charger as the API shows it: defaults resolved, live state or the idle state."""
     if state is None:
@@ -167,7 +168,6 @@ def view(
             record.error_code,
             settings.heartbeat_interval,
             energy_wh=sum(record.meters()),
-            connection_error=why_not_running,
         )
     return ChargerView(
         chargepoint_id=record.chargepoint_id,
@@ -262,10 +262,7 @@ class Chargers:
     def _show(self, record: ChargerRecord, settings: SettingsRecord) -> ChargerView:
         if self._fleet is None:
             return view(record, settings)
-        key = (record.user_id, record.chargepoint_id)
-        return view(
-            record, settings, self._fleet.state(key), why_not_running=self._fleet.error(key)
-        )
+        return view(record, settings, self._fleet.state((record.user_id, record.chargepoint_id)))
 
     async def _sync(self, record: ChargerRecord, settings: SettingsRecord | None = None) -> None:
         """Make the running charger match its stored configuration; keep the meters of one

@@ -1,0 +1,36 @@
+"""OCPP 2.1 adapter: 2.0.1 plus the deltas a 2.1 CSMS meets in normal operation.
+
+RPC: 2.1 part 4 adds SEND (6, no reply) and CALLRESULTERROR (5) frames and ignores unknown
+message types instead of answering them (§4.1.3, §4.4). Payloads are checked against the 2.1
+schemas; the messages a station sends in normal operation keep their 2.0.1 shape there.
+"""
+
+from __future__ import annotations
+
+from ocppsim.protocol.rpc import Dialect
+from ocppsim.protocol.v201.adapter import NOT_SUPPORTED as NOT_SUPPORTED_201
+from ocppsim.protocol.v201.adapter import V201Adapter
+
+DIALECT = Dialect(
+    formation="FormatViolation",
+    occurrence="OccurrenceConstraintViolation",
+    reply_unknown_type=False,
+    has_send=True,
+)
+
+#: 2.1 requests that ocppsim does not simulate (bidirectional power, tariffs, DER, ...).
+NOT_SUPPORTED = NOT_SUPPORTED_201 | frozenset(
+    {
+        "AFRRSignal", "AdjustPeriodicEventStream", "ChangeTransactionTariff", "ClearDERControl",
+        "ClearTariffs", "ClosePeriodicEventStream", "GetDERControl", "GetPeriodicEventStream",
+        "GetTariffs", "NotifyAllowedEnergyTransfer", "NotifyWebPaymentStarted",
+        "RequestBatterySwap", "SetDERControl", "SetDefaultTariff", "UpdateDynamicSchedule",
+        "UsePriorityCharging", "VatNumberValidation",
+    }
+)  # fmt: skip
+
+
+class V21Adapter(V201Adapter):
+    dialect = DIALECT
+    version_label = "2.1"
+    not_supported = NOT_SUPPORTED
