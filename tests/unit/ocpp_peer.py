@@ -23,6 +23,25 @@ T0 = 1_775_000_000.0
 Answer = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
+NOW = "2026-04-09T14:30:00Z"
+
+
+def v2_answers() -> dict[str, Answer]:
+    """What a 2.0.1 / 2.1 CSMS answers."""
+    return {
+        "BootNotification": lambda p: {"status": "Accepted", "currentTime": NOW, "interval": 300},
+        "Heartbeat": lambda p: {"currentTime": NOW},
+        "StatusNotification": lambda p: {},
+        "Authorize": lambda p: {"idTokenInfo": {"status": "Accepted"}},
+        "TransactionEvent": lambda p: (
+            {"idTokenInfo": {"status": "Accepted"}} if "idToken" in p else {}
+        ),
+        "MeterValues": lambda p: {},
+        "NotifyReport": lambda p: {},
+        "DataTransfer": lambda p: {"status": "Accepted"},
+    }
+
+
 def default_answers() -> dict[str, Answer]:
     tx = iter(range(1000, 10_000))
     return {
@@ -51,11 +70,16 @@ class Peer:
     session: Session
     now: float = T0
     auto_answer: bool = True
-    answers: dict[str, Answer] = field(default_factory=default_answers)
+    answers: dict[str, Answer] = field(default_factory=dict)
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     replies: dict[str, list[Any]] = field(default_factory=dict)
     unanswered: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     max_in_flight: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.answers:
+            v16 = self.session.version == OcppVersion.V16
+            self.answers = default_answers() if v16 else v2_answers()
 
     def connect(self) -> None:
         self.session.connected(self.now)
@@ -124,14 +148,18 @@ def make_session(
     version: OcppVersion = OcppVersion.V16,
     seed: int = 1,
     meter_interval: int = 60,
+    auth_mode: str = "rfid",
+    certificate_hash: str = "",
 ) -> Session:
     spec = ChargerSpec(
         charger_type=charger_type,
         max_power_kw=max_power_kw,
         num_connectors=connectors,
-        id_tag="AABBCCDD",
+        id_tag="AABBCCDD" if auth_mode == "rfid" else "DESIMCCP0000014",
         free_charging=free,
         meter_interval=meter_interval,
+        auth_mode=auth_mode,
+        pnc_certificate_hash=certificate_hash,
     )
     counter = iter(range(1, 1_000_000))
     return Session(

@@ -134,6 +134,8 @@ class V201Adapter:
         self._tx: dict[int, _Tx] = {}
         self._by_id: dict[str, int] = {}
         self.pending_reports: list[Outgoing] = []
+        # Several core statuses are one 2.x status (Occupied): report only real changes.
+        self._reported: dict[int, str] = {}
         self._handlers: dict[str, Callable[[Payload, float], Payload]] = {
             "RequestStartTransaction": self._request_start,
             "RequestStopTransaction": self._request_stop,
@@ -212,6 +214,9 @@ class V201Adapter:
             case SendHeartbeat():
                 return Outgoing("Heartbeat", dict)
             case SendStatus(connector, status, _error, timestamp):
+                if self._reported.get(connector) == CONNECTOR_STATUS[status]:
+                    return None
+                self._reported[connector] = CONNECTOR_STATUS[status]
                 payload = {
                     "timestamp": iso(timestamp),
                     "connectorStatus": CONNECTOR_STATUS[status],
@@ -249,6 +254,7 @@ class V201Adapter:
         }
 
     def _boot_result(self, payload: Payload, now: float) -> None:
+        self._reported.clear()  # B01.FR.05: every connector is reported after a boot
         self.charger.on_boot_result(str(payload["status"]), int(payload["interval"]), now)
         if self.charger.accepted:
             var = self.model.variables[("OCPPCommCtrlr", "", 0, "HeartbeatInterval", "")]
@@ -475,6 +481,9 @@ class V201Adapter:
             case "Heartbeat":
                 c.trigger_heartbeat()
             case "StatusNotification":
+                for connector in c.connectors:
+                    if evse in (None, connector):
+                        self._reported.pop(connector, None)
                 c.trigger_status(evse, now)
             case "MeterValues" | "TransactionEvent":
                 c.trigger_meter_values(evse, now)
