@@ -48,13 +48,19 @@ class Engine:
     services: Services
     api: httpx.AsyncClient
     key: str
+    version: str = "1.6"
 
     @property
     def headers(self) -> dict[str, str]:
         return {"X-API-Key": self.key}
 
     async def create(self, chargepoint_id: str, **fields: Any) -> dict[str, Any]:
-        body = {"chargepoint_id": chargepoint_id, "charger_type": "AC", "max_power_kw": 22}
+        body = {
+            "chargepoint_id": chargepoint_id,
+            "charger_type": "AC",
+            "max_power_kw": 22,
+            "ocpp_version": self.version,
+        }
         body.update(fields)
         r = await self.api.post("/api/chargers", json=body, headers=self.headers)
         assert r.status_code == 201, r.text
@@ -88,17 +94,53 @@ class Engine:
             raise AssertionError(f"state never matched; last: {last}") from None
         return last
 
-    def assert_all_sent_payloads_valid(self, version: OcppVersion = OcppVersion.V16) -> int:
-        """Every CALL the CSMS received validates against the official schema."""
+    def assert_all_sent_payloads_valid(self) -> int:
+        """Every CALL the CSMS received validates against its version's official schema."""
         count = 0
         for record in self.csms.records:
             if record.direction == "in" and record.message_type == 2:
-                schemas.check(version, record.action, record.payload, response=False)
+                schemas.check(
+                    OcppVersion(self.version), record.action, record.payload, response=False
+                )
                 count += 1
         return count
 
+    # --- version-neutral views of what the CSMS saw ---
 
-async def open_engine(db_url: str) -> AsyncIterator[Engine]:
+    def _events(self, cp: str, kind: str) -> list[dict[str, Any]]:
+        if self.version == "1.6":
+            action = "StartTransaction" if kind == "Started" else "StopTransaction"
+            return [r.payload for r in self.csms.calls(cp, action)]
+        return [
+            r.payload
+            for r in self.csms.calls(cp, "TransactionEvent")
+            if r.payload["eventType"] == kind
+        ]
+
+    async def started(self, cp: str, count: int = 1, timeout: float = 10.0) -> dict[str, Any]:
+        """The ``count``-th transaction start: {"id_tag", "payload"}."""
+        await wait_until(lambda: len(self._events(cp, "Started")) >= count, timeout)
+        p = self._events(cp, "Started")[count - 1]
+        tag = p["idTag"] if self.version == "1.6" else p["idToken"]["idToken"]
+        return {"id_tag": tag, "payload": p}
+
+    async def ended(self, cp: str, count: int = 1, timeout: float = 10.0) -> dict[str, Any]:
+        """The ``count``-th transaction end: {"reason", "meter_stop", "payload"}."""
+        await wait_until(lambda: len(self._events(cp, "Ended")) >= count, timeout)
+        p = self._events(cp, "Ended")[count - 1]
+        if self.version == "1.6":
+            return {"reason": p.get("reason"), "meter_stop": p["meterStop"], "payload": p}
+        meter = p["meterValue"][0]["sampledValue"][0]["value"]
+        return {"reason": p["transactionInfo"]["stoppedReason"], "meter_stop": meter, "payload": p}
+
+    def reason(self, neutral: str) -> str:
+        """The stop reason word of this version for an energy-limit, local, remote ... stop."""
+        if self.version == "1.6":
+            return {"EnergyLimitReached": "EVDisconnected"}.get(neutral, neutral)
+        return neutral
+
+
+async def open_engine(db_url: str, version: str = "1.6") -> AsyncIterator[Engine]:
     csms = DemoCsms()
     await csms.start()
     opened = await Services.open(db_url, fleet=Fleet(backoff=TEST_BACKOFF, message_timeout=5.0))
@@ -114,7 +156,7 @@ async def open_engine(db_url: str) -> AsyncIterator[Engine]:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                yield Engine(csms, services, client, new.key.key)
+                yield Engine(csms, services, client, new.key.key, version)
     finally:
         await opened.close()
         await csms.stop()

@@ -9,7 +9,7 @@ import contextlib
 import hmac
 import itertools
 import logging
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +69,7 @@ class DemoCsms:
         self.counters: Counter[str] = Counter()
         self.connections: dict[str, CsmsChargePoint] = {}
         self.connects: Counter[str] = Counter()
+        self.subprotocols: dict[str, list[str]] = defaultdict(list)  # per connection, in order
         self._server: Server | None = None
         self._changed = asyncio.Event()
         self._transaction_ids = itertools.count(1)
@@ -127,6 +128,7 @@ class DemoCsms:
         point: Any = handler_class(charger_id, connection, self)
         self.connections[charger_id] = point
         self.connects[charger_id] += 1
+        self.subprotocols[charger_id].append(protocol)
         self._notify()
         try:
             await point.start()
