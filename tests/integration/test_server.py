@@ -148,8 +148,10 @@ def test_the_readme_curl_examples_work_as_written(server: Server) -> None:
     assert dc.json()["ocpp_version"] == "2.0.1"
     assert dc.json()["security_profile"] == 1
     assert charger["connected"] is True  # autopilot connected it to the demo CSMS
+    assert dc.json()["last_authorization"] == "Accepted, certificate Accepted"
     manual = httpx.get(f"{server.url}/api/chargers/SIM-AC-002", headers={"X-API-Key": server.key})
     assert manual.json()["error_code"] == "HighTemperature"
+    assert manual.json()["ocpp_version"] == "2.1"
 
 
 def test_no_key_reaches_any_log_line(server: Server) -> None:

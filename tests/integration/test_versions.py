@@ -162,3 +162,18 @@ async def test_a_plug_and_charge_charger_switched_to_1_6_sends_the_emaid_as_id_t
     start = await engine.csms.wait_for_call("CP-Q", "StartTransaction")
     assert start.payload["idTag"] == EMAID
     assert engine.assert_all_sent_payloads_valid() >= 4
+
+
+async def test_a_21_backend_limits_the_transaction_energy(engine: Engine) -> None:
+    engine.version = "2.1"
+    engine.csms.script.transaction_limit = {"max_energy": 5}
+    await engine.create("CP-L", mode="manual")
+    await engine.wait_state("CP-L", lambda s: s["connected"])
+    await engine.post("CP-L", "start", {"energy_kwh": 50})
+    ended = await engine.ended("CP-L")
+    assert ended["reason"] == "EnergyLimitReached"
+    assert ended["meter_stop"] == pytest.approx(5, abs=0.01)
+    events = [c.payload for c in engine.csms.calls("CP-L", "TransactionEvent")]
+    assert [e["triggerReason"] for e in events if e["eventType"] == "Updated"] == ["LimitSet"]
+    assert [e["seqNo"] for e in events] == [0, 1, 2]
+    assert engine.assert_all_sent_payloads_valid() >= 5

@@ -319,8 +319,83 @@ def test_21_send_frames_are_processed_without_a_reply() -> None:
     assert peer.send([2, "ok", "ClearCache", {}])[2] == {"status": "Accepted"}
 
 
-def test_21_rejects_201_only_shapes_and_accepts_its_own() -> None:
+def test_21_dc_sessions_validate_against_the_21_schemas() -> None:
     peer = booted(OcppVersion.V21, charger_type=ChargerType.DC, max_power_kw=150)
     start(peer, 500.0)
     peer.advance(600, step=30)
     assert events(peer)[-1]["eventType"] == "Ended"  # every payload validated as 2.1
+
+
+def test_21_requests_with_21_only_values() -> None:
+    peer = booted(OcppVersion.V21)
+    trig = {"requestedMessage": "CustomTrigger", "customTrigger": "x-vendor"}
+    assert peer.send([2, "t", "TriggerMessage", trig])[2] == {"status": "NotImplemented"}
+    assert peer.send([2, "u", "TriggerMessage", {"requestedMessage": "Heartbeat"}])[2] == {
+        "status": "Accepted"
+    }
+    # The same 2.1-only value is a schema violation for a 2.0.1 station.
+    peer201 = booted(OcppVersion.V201)
+    assert peer201.send([2, "t", "TriggerMessage", trig])[:3] == [
+        4,
+        "t",
+        "PropertyConstraintViolation",
+    ]
+
+
+def test_21_immediate_and_resume_reset() -> None:
+    peer = booted(OcppVersion.V21)
+    start(peer, None)
+    busy = peer.send([2, "r1", "Reset", {"type": "ImmediateAndResume"}])
+    assert busy[2] == {"status": "Rejected"}  # resuming a transaction is not simulated
+    assert events(peer)[-1]["eventType"] != "Ended"
+    peer.session.act(lambda: peer.session.charger.stop(None, StopReason.LOCAL, peer.now), peer.now)
+    peer.advance(5)
+    idle = peer.send([2, "r2", "Reset", {"type": "ImmediateAndResume"}])
+    assert idle[2] == {"status": "Accepted"}
+    assert peer.session.reboot is not None
+
+
+@pytest.mark.parametrize("delivered_first", [False, True])
+def test_21_transaction_limit_max_energy_is_confirmed_and_enforced(delivered_first: bool) -> None:
+    peer = booted(OcppVersion.V21, meter_interval=10)
+    limit = {"maxEnergy": 200.0, "maxTime": 7200}
+    if not delivered_first:  # the limit comes with the answer to Started
+        peer.answers["TransactionEvent"] = lambda p: (
+            {"idTokenInfo": {"status": "Accepted"}, "transactionLimit": limit}
+            if p["eventType"] == "Started"
+            else {}
+        )
+    start(peer, None)  # no target of its own: it would charge until the EV is full
+    if delivered_first:  # ... or with the answer to an Updated event, past 200 Wh
+        while peer.session.charger.energy_wh(peer.now) < 250:
+            peer.advance(10)
+        peer.answers["TransactionEvent"] = lambda p: {"transactionLimit": limit}
+        peer.advance(10)
+    peer.advance(600)
+    evs = events(peer)
+    limit_set = [e for e in evs if e["triggerReason"] == "LimitSet"]
+    assert len(limit_set) == 1
+    assert limit_set[0]["transactionInfo"]["transactionLimit"] == limit
+    ended = [e for e in evs if e["eventType"] == "Ended"]
+    assert len(ended) == 1
+    assert ended[0]["triggerReason"] == "EnergyLimitReached"
+    assert ended[0]["transactionInfo"]["stoppedReason"] == "EnergyLimitReached"
+    tx = [
+        e
+        for e in evs
+        if e["transactionInfo"]["transactionId"] == evs[0]["transactionInfo"]["transactionId"]
+    ]
+    assert [e["seqNo"] for e in tx] == list(range(len(tx)))  # LimitSet keeps seqNo contiguous
+    assert tx[-1] is ended[0]
+    session_wh = ended[0]["meterValue"][0]["sampledValue"][0]["value"]
+    if delivered_first:
+        assert session_wh > 200.0  # already past the cap: it ends at once
+    else:
+        assert session_wh == pytest.approx(200.0)
+
+
+def test_201_ignores_transaction_limits() -> None:
+    peer = booted(OcppVersion.V201)
+    start(peer, 100.0)
+    peer.advance(120)
+    assert all(e["triggerReason"] != "LimitSet" for e in events(peer))

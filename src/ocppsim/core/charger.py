@@ -263,6 +263,25 @@ class Charger:
         self._set_status(connector, ConnectorStatus.AVAILABLE, now)
         self._schedule_autopilot(connector, now)
 
+    def limit_energy(self, ref: int, max_wh: float, now: float) -> bool:
+        """Cap a running session's energy (2.1 transactionLimit.maxEnergy); a session that
+        already delivered that much ends now. False if there is no such running session."""
+        for connector in self.connectors.values():
+            s = connector.session
+            if s is not None and s.ref == ref and s.started_at is not None and not s.ended:
+                self._advance(connector, s, now)
+                max_wh = max(0.0, max_wh)
+                s.target_wh = max_wh if s.target_wh is None else min(s.target_wh, max_wh)
+                self._tick_connector(connector, now)
+                return True
+        return False
+
+    def has_running_session(self) -> bool:
+        return any(
+            c.session is not None and c.session.started_at is not None and not c.session.ended
+            for c in self.connectors.values()
+        )
+
     def set_transaction_id(self, ref: int, transaction_id: int | str) -> None:
         """2.x: the charger itself names its transactions (a UUID, 2.0.1 E01)."""
         for connector in self.connectors.values():

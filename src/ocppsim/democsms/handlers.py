@@ -176,11 +176,15 @@ def _v2_handlers(results: Any) -> dict[str, Any]:
         return results.Authorize(self._token_info(id_token))
 
     def on_transaction_event(
-        self: _V2Base, id_token: dict[str, Any] | None = None, **_: Any
+        self: _V2Base, event_type: str, id_token: dict[str, Any] | None = None, **_: Any
     ) -> Any:
-        if id_token is None:
-            return results.TransactionEvent()
-        return results.TransactionEvent(id_token_info=self._token_info(id_token))
+        answer: dict[str, Any] = {}
+        if id_token is not None:
+            answer["id_token_info"] = self._token_info(id_token)
+        limit = self.csms.script.transaction_limit
+        if limit is not None and event_type == "Started" and results is result21:
+            answer["transaction_limit"] = limit
+        return results.TransactionEvent(**answer)
 
     def empty(name: str) -> Any:
         def handler(self: _V2Base, **_: Any) -> Any:

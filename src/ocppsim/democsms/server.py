@@ -39,6 +39,9 @@ class Script:
     errors: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: charger id -> Basic-auth password it must present (security profiles 1-2), else HTTP 401
     passwords: dict[str, str] = field(default_factory=dict)
+    #: 2.1 only: the transactionLimit (snake_case keys, e.g. {"max_energy": 500}) put in the
+    #: answer to every TransactionEvent Started (2.1 E16)
+    transaction_limit: dict[str, Any] | None = None
 
     def delay(self, action: str, seconds: float) -> None:
         self.delays[action] = seconds

@@ -189,6 +189,13 @@ class Session:
             self._flush(now)
 
     def _flush(self, now: float) -> None:
+        # The adapter's own messages first: they were numbered (2.x seqNo) before the intents
+        # that follow them are turned into messages.
+        if isinstance(self.adapter, V201Adapter) and self.adapter.pending_calls:
+            queued: list[Outgoing] = self.adapter.pending_calls
+            self.adapter.pending_calls = []
+            for own in queued:
+                self.rpc.call(own, now)
         while intents := self.charger.take_intents():
             for intent in intents:
                 if isinstance(intent, Reboot):
@@ -197,11 +204,6 @@ class Session:
                 out = self.adapter.outgoing(intent)
                 if out is not None:
                     self.rpc.call(out, now)
-        if isinstance(self.adapter, V201Adapter) and self.adapter.pending_reports:
-            reports: list[Outgoing] = self.adapter.pending_reports
-            self.adapter.pending_reports = []
-            for out in reports:
-                self.rpc.call(out, now)
         self.rpc.registered = self.charger.accepted
         self.rpc.pump(now)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ocppsim.core.charger import Charger, Refused, Registration
 from ocppsim.core.intents import (
@@ -105,12 +105,6 @@ class _Tx:
         return seq
 
 
-@dataclass(slots=True)
-class _Report:
-    request_id: int
-    items: list[Payload] = field(default_factory=list)
-
-
 class V201Adapter:
     """Translates for one charging station (OCPP 2.0.1)."""
 
@@ -133,7 +127,8 @@ class V201Adapter:
         self._new_transaction_id = new_transaction_id
         self._tx: dict[int, _Tx] = {}
         self._by_id: dict[str, int] = {}
-        self.pending_reports: list[Outgoing] = []
+        #: Messages the adapter sends of its own accord (NotifyReport parts, 2.1 LimitSet).
+        self.pending_calls: list[Outgoing] = []
         # Several core statuses are one 2.x status (Occupied): report only real changes.
         self._reported: dict[int, str] = {}
         self._handlers: dict[str, Callable[[Payload, float], Payload]] = {
@@ -321,12 +316,17 @@ class V201Adapter:
                 self.charger.on_transaction_accepted(
                     intent.ref, None, status == "Accepted", status, now
                 )
+            self.on_transaction_answer(intent.ref, p, now)
 
         return Outgoing("TransactionEvent", lambda: payload, on_result=result, transactional=True)
 
+    def on_transaction_answer(self, ref: int, answer: Payload, now: float) -> None:
+        """What the CSMS adds to its answer to a Started or Updated event (2.1 adds limits)."""
+
     def _sample(self, s: Sample) -> Outgoing:
         measurands = self.model.value("SampledDataCtrlr", "TxUpdatedMeasurands")
-        tx = self._tx.get(s.ref) if s.ref is not None else None
+        ref = s.ref
+        tx = self._tx.get(ref) if ref is not None else None
         context = "Trigger" if s.triggered else "Sample.Periodic"
         meter_value = [
             {
@@ -334,7 +334,7 @@ class V201Adapter:
                 "sampledValue": self._sampled_values(s, measurands, context),
             }
         ]
-        if tx is None:
+        if tx is None or ref is None:
             payload = {"evseId": s.connector, "meterValue": meter_value}
             return Outgoing("MeterValues", lambda: payload)
         event = {
@@ -345,7 +345,11 @@ class V201Adapter:
             "transactionInfo": {"transactionId": tx.transaction_id, "chargingState": "Charging"},
             "meterValue": meter_value,
         }
-        return Outgoing("TransactionEvent", lambda: event, transactional=True)
+
+        def result(p: Payload, now: float) -> None:
+            self.on_transaction_answer(ref, p, now)
+
+        return Outgoing("TransactionEvent", lambda: event, on_result=result, transactional=True)
 
     def _ended(self, intent: SendTxStop) -> Outgoing | None:
         tx = self._tx.pop(intent.ref, None)
@@ -466,7 +470,7 @@ class V201Adapter:
                 payload["reportData"] = chunk
             if seq < len(chunks) - 1:
                 payload["tbc"] = True
-            self.pending_reports.append(Outgoing("NotifyReport", _constant(payload)))
+            self.pending_calls.append(Outgoing("NotifyReport", _constant(payload)))
 
     def _trigger(self, p: Payload, now: float) -> Payload:
         c = self.charger
