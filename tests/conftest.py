@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -73,12 +73,7 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 async def services(db_url: str) -> AsyncIterator[Services]:
     opened = await Services.open(db_url)
     # Same store, cheaper password hashing.
-    fast = Services(
-        store=opened.store,
-        accounts=Accounts(opened.store, hasher=FAST_HASHER),
-        chargers=opened.chargers,
-        settings=opened.settings,
-    )
+    fast = replace(opened, accounts=Accounts(opened.store, hasher=FAST_HASHER))
     try:
         yield fast
     finally:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -144,12 +144,7 @@ async def open_engine(db_url: str, version: str = "1.6") -> AsyncIterator[Engine
     csms = DemoCsms()
     await csms.start()
     opened = await Services.open(db_url, fleet=Fleet(backoff=TEST_BACKOFF, message_timeout=5.0))
-    services = Services(
-        store=opened.store,
-        accounts=Accounts(opened.store, hasher=FAST_HASHER),
-        chargers=opened.chargers,
-        settings=opened.settings,
-    )
+    services = replace(opened, accounts=Accounts(opened.store, hasher=FAST_HASHER))
     new = await services.accounts.create_user("alice", "a fine password", backend_url=csms.url)
     app = create_app(Config(database_url="unused://", demo_csms=False), services=services)
     try:

@@ -182,6 +182,8 @@ async def test_settings_shape_and_partial_updates(api: httpx.AsyncClient, alice:
         "rfid_card_id": "AABBCCDD",
         "heartbeat_interval": "300",
         "mass_batch_size": "50",
+        "log_retention_records": "100000",
+        "log_retention_days": "7",
     }
     assert set(s["chargers"][0]) == {
         "chargepoint_id", "charger_type", "mode", "num_connectors", "backend_url", "rfid_tag",

@@ -94,7 +94,12 @@ def test_no_input_breaks_the_api(server: tuple[str, str]) -> None:
         status_code_conformance,
         content_type_conformance,
     ]
-    operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
+    operations = [
+        op
+        for op in (result.ok() for result in schema.get_all_operations())  # type: ignore[union-attr]
+        # The SSE stream never ends by itself; tests/integration/test_logs_stream.py covers it.
+        if op.path != "/api/logs/stream"
+    ]
     assert len(operations) >= 20
     calls = 0
     for operation in operations:

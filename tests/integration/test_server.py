@@ -9,78 +9,25 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.server import KEY_RE, Server, free_port, run_server
+
 ROOT = Path(__file__).resolve().parents[2]
-KEY_RE = re.compile(r"ocps_[A-Za-z0-9]{8}_[A-Za-z0-9_-]{43}")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Server:
-    url: str
-    key: str
-    output: Path
-    process: subprocess.Popen[bytes]
-
-    def log(self) -> str:
-        return self.output.read_text(errors="replace")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("server")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "OCPPSIM_DATA_DIR": str(tmp / "data"),
-        "OCPPSIM_PORT": str(port),
-        "OCPPSIM_DEMO_CSMS_PORT": str(_free_port()),
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("OCPPSIM_DATABASE_URL", None)
-    output = tmp / "server.log"
-    with output.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ocppsim", "serve"],
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            cwd=tmp,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"server did not start:\n{output.read_text()}")
-            time.sleep(0.05)
-        keys = KEY_RE.findall(output.read_text())
-        assert len(keys) >= 1, output.read_text()
-        yield Server(url, keys[0], output, process)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with run_server(tmp_path_factory.mktemp("server")) as running:
+        yield running
 
 
 def test_first_start_prints_a_working_key_once(server: Server) -> None:
@@ -173,7 +120,7 @@ def test_no_key_reaches_any_log_line(server: Server) -> None:
 
 def test_first_run_with_the_embedded_demo_csms_charges(tmp_path: Path) -> None:
     """``ocppsim serve`` alone: a new user's charger dials the built-in demo CSMS and charges."""
-    port, csms_port = _free_port(), _free_port()
+    port, csms_port = free_port(), free_port()
     env = {
         **os.environ,
         "OCPPSIM_DATA_DIR": str(tmp_path / "data"),

@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 
 from ocppsim.services.container import Services
 from ocppsim.store.db import StoreError, create_engine, migrate, sqlite_url
 from ocppsim.store.records import DuplicateError, SettingsRecord
 from ocppsim.store.repository import Store
+from ocppsim.store.tables import metadata
 
 NOW = datetime(2026, 4, 9, 14, 30, tzinfo=UTC)
 SETTINGS = SettingsRecord("ws://127.0.0.1:9000", "AABBCCDD", 300, 50)
@@ -60,10 +63,15 @@ async def test_migrations_create_the_schema_and_are_idempotent(db_url: str) -> N
         async with engine.connect() as conn:
             tables = await conn.run_sync(lambda c: set(sa.inspect(c).get_table_names()))
             version = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).one()
+            # The migrations build exactly the schema the code declares.
+            diff = await conn.run_sync(
+                lambda c: compare_metadata(MigrationContext.configure(c), metadata)
+            )
     finally:
         await engine.dispose()
-    assert {"users", "api_keys", "user_settings", "chargers"} <= tables
-    assert version == ("0003",)
+    assert {"users", "api_keys", "user_settings", "chargers", "ocpp_log"} <= tables
+    assert version == ("0004",)
+    assert diff == []
 
 
 async def test_rows_round_trip_with_aware_utc_times(db_url: str) -> None:

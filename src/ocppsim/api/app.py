@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ocppsim import __version__
-from ocppsim.api import errors, routes_account, routes_chargers
+from ocppsim.api import errors, routes_account, routes_chargers, routes_logs
 from ocppsim.api.auth import require_user
 from ocppsim.api.schemas import ErrorOut
 from ocppsim.config import Config
@@ -34,12 +35,41 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     )
 }
 
-_SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
-}
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'"),
+]
+
+
+class SecurityHeaders:
+    """Headers on every response; ``Cache-Control: no-store`` on the API. Pure ASGI, so it
+    never buffers a stream (the SSE log) between the route and the socket."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        api = scope["path"].startswith("/api/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if not (api and k.lower() == b"cache-control")
+                ]
+                headers += _SECURITY_HEADERS
+                if api:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 async def _start_demo_csms(config: Config) -> DemoCsms | None:
@@ -86,19 +116,11 @@ def create_app(config: Config, *, services: Services | None = None) -> FastAPI:
     protected = [Depends(require_user)]
     app.include_router(routes_chargers.router, dependencies=protected, responses=_ERRORS)
     app.include_router(routes_account.router, dependencies=protected, responses=_ERRORS)
+    app.include_router(routes_logs.router, dependencies=protected, responses=_ERRORS)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.update(_SECURITY_HEADERS)
-        if request.url.path.startswith("/api/"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
-
+    app.add_middleware(SecurityHeaders)
     return app

@@ -10,7 +10,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from ocppsim.services.errors import Conflict, Invalid, NotFound, ServiceError, Unauthenticated
+from ocppsim.services.errors import (
+    Conflict,
+    Invalid,
+    NotFound,
+    ServiceError,
+    TooMany,
+    Unauthenticated,
+)
 
 log = logging.getLogger("ocppsim.api")
 
@@ -19,6 +26,7 @@ _STATUS: dict[type[ServiceError], int] = {
     NotFound: 404,
     Conflict: 409,
     Invalid: 422,
+    TooMany: 429,
 }
 
 _MESSAGES = {
@@ -36,7 +44,9 @@ def describe(errors: list[dict[str, Any]]) -> tuple[int, str]:
     """One readable sentence (and a status) from pydantic's error list, naming the field."""
     first = errors[0]
     kind = first.get("type", "")
-    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+    loc = [str(p) for p in first.get("loc", ())]
+    if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
+        loc = loc[1:]  # the field's name is enough
     where = ".".join(loc)
     if kind == "json_invalid":
         return 400, "request body is not valid JSON"

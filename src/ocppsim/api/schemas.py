@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -20,7 +20,7 @@ from ocppsim.core.model import AuthMode, ChargerType, ErrorCode, Mode, OcppVersi
 from ocppsim.services.accounts import IssuedKey, KeyInfo, Principal
 from ocppsim.services.chargers import ChargerView
 from ocppsim.services.settings import SettingsOverview
-from ocppsim.store.records import ChargerRecord
+from ocppsim.store.records import ChargerRecord, LogRecord
 
 
 def _naive_utc(value: datetime) -> str:
@@ -136,6 +136,12 @@ class SettingsIn(Body):
     mass_batch_size: Annotated[StrictInt, Field(ge=model.BATCH_MIN, le=model.BATCH_MAX)] | None = (
         None
     )
+    log_retention_records: (
+        Annotated[StrictInt, Field(ge=model.LOG_RECORDS_MIN, le=model.LOG_RECORDS_MAX)] | None
+    ) = None
+    log_retention_days: (
+        Annotated[StrictInt, Field(ge=model.LOG_DAYS_MIN, le=model.LOG_DAYS_MAX)] | None
+    ) = None
 
 
 # --- responses ---
@@ -229,6 +235,8 @@ class SettingsValuesOut(BaseModel):
     rfid_card_id: str
     heartbeat_interval: str
     mass_batch_size: str
+    log_retention_records: str
+    log_retention_days: str
 
 
 class SettingsChargerOut(BaseModel):
@@ -263,6 +271,8 @@ class SettingsOut(BaseModel):
                 rfid_card_id=s.rfid_card_id,
                 heartbeat_interval=str(s.heartbeat_interval),
                 mass_batch_size=str(s.mass_batch_size),
+                log_retention_records=str(s.log_retention_records),
+                log_retention_days=str(s.log_retention_days),
             ),
             chargers=[SettingsChargerOut.of(c) for c in o.chargers],
         )
@@ -297,3 +307,41 @@ class NewKeyOut(BaseModel):
     @classmethod
     def of(cls, k: IssuedKey) -> NewKeyOut:
         return cls(key=k.key, prefix=k.prefix, created_at=k.created_at)
+
+
+def _log_time(epoch: float) -> str:
+    return (
+        datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+    )
+
+
+class LogOut(BaseModel):
+    """One OCPP message log entry; ``timestamp`` is UTC, in the seed's offset-less form."""
+
+    id: int
+    chargepoint_id: str
+    direction: str = Field(description="sent or received (frames); local (connection events)")
+    message_type: str = Field(
+        description="the action (replies carry the action of the call they answer) "
+        "or the connection event"
+    )
+    kind: str = Field(
+        description="call, result, error (CALLERROR), send, result_error, invalid or connection"
+    )
+    message_id: str
+    payload: Any
+    timestamp: str
+
+    @staticmethod
+    def fields(r: LogRecord) -> dict[str, Any]:
+        """The JSON object of one entry (used as is by the SSE stream)."""
+        return {
+            "id": r.id,
+            "chargepoint_id": r.chargepoint_id,
+            "direction": r.direction,
+            "message_type": r.message_type,
+            "kind": r.kind,
+            "message_id": r.message_id,
+            "payload": r.payload,
+            "timestamp": _log_time(r.timestamp),
+        }

@@ -69,6 +69,9 @@ CERT_HASH_MAX = 128
 EMAID_INPUT_MAX = 32
 HEARTBEAT_MIN, HEARTBEAT_MAX = 10, 3600
 BATCH_MIN, BATCH_MAX = 10, 2500
+#: OCPP message log retention per user: the newest N records, none older than D days.
+LOG_RECORDS_MIN, LOG_RECORDS_MAX = 100, 1_000_000
+LOG_DAYS_MIN, LOG_DAYS_MAX = 1, 365
 #: Largest session target a user may ask for (kWh); far above any EV battery.
 MAX_TARGET_KWH = 1000.0
 

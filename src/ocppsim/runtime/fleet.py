@@ -14,6 +14,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 
 from ocppsim import __version__
 from ocppsim.core.backoff import BackOff
@@ -23,6 +24,7 @@ from ocppsim.core.model import ChargerType, Mode, OcppVersion
 from ocppsim.core.state import ChargerState, live_state
 from ocppsim.protocol.common import Identity
 from ocppsim.protocol.session import Session
+from ocppsim.runtime.logbus import LogBus
 from ocppsim.runtime.runner import Endpoint, Runner
 
 log = logging.getLogger("ocppsim.runtime")
@@ -72,6 +74,8 @@ class Fleet:
         self.backoff = backoff or BackOff()
         self.clock = clock
         self.message_timeout = message_timeout
+        #: Where the chargers' frames and connection events go (the OCPP message log).
+        self.log_bus: LogBus | None = None
         self._running: dict[Key, _Running] = {}
 
     def __len__(self) -> int:
@@ -130,16 +134,24 @@ class Fleet:
             connector.meter_wh = meter
         kind = "AC" if config.spec.charger_type == ChargerType.AC else "DC"
         identity = Identity("ocppsim", f"Sim-{kind}", config.chargepoint_id[-25:], __version__)
-        # Frames are recorded only for a consumer (the message log has its own issue); unread,
-        # they would only grow.
+        bus = self.log_bus
+        # Frames are recorded only for the message log; unread, they would only grow.
         session = Session(
             charger,
             config.version,
             identity,
             message_timeout=self.message_timeout,
-            record_frames=False,
+            record_frames=bus is not None,
         )
-        runner = Runner(session, config.endpoint, backoff=self.backoff, rng=rng, clock=self.clock)
+        runner = Runner(
+            session,
+            config.endpoint,
+            backoff=self.backoff,
+            rng=rng,
+            clock=self.clock,
+            on_frames=None if bus is None else partial(bus.frames, *key),
+            on_event=None if bus is None else partial(bus.event, *key),
+        )
         self._running[key] = _Running(config, runner)
         charger.set_autopilot(config.mode == Mode.AUTOPILOT, self.clock())
         runner.start()

@@ -15,6 +15,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ocppsim.core.backoff import BackOff
 from ocppsim.protocol.rpc import Frame
@@ -51,7 +52,7 @@ class Runner:
         rng: random.Random,
         clock: Callable[[], float] = time.time,
         on_frames: Callable[[list[Frame]], None] | None = None,
-        on_event: Callable[[str, str], None] | None = None,
+        on_event: Callable[[str, dict[str, Any], float], None] | None = None,
     ) -> None:
         self.session = session
         self.endpoint = endpoint
@@ -91,6 +92,7 @@ class Runner:
         if self.connected:
             self.connected = False
             self.session.disconnected(self.clock())
+            self._event("disconnected", reason="charger switched off")
             self._flush()
 
     async def _wait_drained(self) -> None:
@@ -135,7 +137,7 @@ class Runner:
             ping_interval=self.session.ping_interval,
             source_address=self.endpoint.source_address,
         )
-        self._event("connecting", url)
+        self._event("connecting", url=url, attempt=self.attempt + 1)
         try:
             connection = await connect(url, self, options)
         except TransportError as exc:
@@ -158,7 +160,7 @@ class Runner:
         self.connected = True
         self.connection_error = ""
         self.attempt = 0
-        self._event("connected", url)
+        self._event("connected", url=url, subprotocol=connection.subprotocol)
         self.session.connected(self.clock())
         self._flush()
 
@@ -166,7 +168,7 @@ class Runner:
         self.connection_error = reason
         delay = self.backoff.delay(self.attempt, self.rng)
         self.attempt += 1
-        self._event("connect_failed", f"{reason}; retrying in {delay:.1f} s")
+        self._event("connect_failed", reason=reason, retry_in_s=round(delay, 3))
         self._dial_soon(delay)
 
     # ------------------------------------------------------------------ transport callbacks
@@ -187,7 +189,7 @@ class Runner:
         self.connection_error = f"disconnected: {reason}"
         delay = self.backoff.delay(self.attempt, self.rng)
         self.attempt += 1
-        self._event("disconnected", f"{reason}; reconnecting in {delay:.1f} s")
+        self._event("disconnected", reason=reason, retry_in_s=round(delay, 3))
         self._dial_soon(delay)
 
     # ------------------------------------------------------------------ the session's clock
@@ -244,7 +246,7 @@ class Runner:
         """Reset: wait for the stop messages, close, power up again (BootNotification first)."""
         if not hard and self.session.pending_transaction_messages():
             await self._wait_drained()
-        self._event("reset", "hard" if hard else "soft")
+        self._event("reset", type="hard" if hard else "soft")
         if self.connection is not None:
             connection = self.connection
             self.connected = False
@@ -256,6 +258,7 @@ class Runner:
         self.attempt = 0
         self._dial_soon(1.0)
 
-    def _event(self, kind: str, detail: str) -> None:
+    def _event(self, name: str, **details: Any) -> None:
+        """A connection event for the message log (the URL never carries credentials)."""
         if self.on_event is not None:
-            self.on_event(kind, detail)
+            self.on_event(name, details, self.clock())

@@ -25,3 +25,7 @@ class Invalid(ServiceError):
 
 class Unauthenticated(ServiceError):
     """No valid credentials."""
+
+
+class TooMany(ServiceError):
+    """A per-user limit on concurrent use is reached; try again later."""

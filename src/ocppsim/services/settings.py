@@ -32,6 +32,8 @@ class SettingsChange:
     rfid_card_id: str | None = None
     heartbeat_interval: int | None = None
     mass_batch_size: int | None = None
+    log_retention_records: int | None = None
+    log_retention_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,20 @@ def validate_change(change: SettingsChange) -> dict[str, object]:
     if change.mass_batch_size is not None:
         values["mass_batch_size"] = _in_range(
             "mass_batch_size", change.mass_batch_size, model.BATCH_MIN, model.BATCH_MAX
+        )
+    if change.log_retention_records is not None:
+        values["log_retention_records"] = _in_range(
+            "log_retention_records",
+            change.log_retention_records,
+            model.LOG_RECORDS_MIN,
+            model.LOG_RECORDS_MAX,
+        )
+    if change.log_retention_days is not None:
+        values["log_retention_days"] = _in_range(
+            "log_retention_days",
+            change.log_retention_days,
+            model.LOG_DAYS_MIN,
+            model.LOG_DAYS_MAX,
         )
     return values
 

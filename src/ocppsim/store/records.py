@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 class DuplicateError(Exception):
@@ -35,6 +36,8 @@ class SettingsRecord:
     rfid_card_id: str
     heartbeat_interval: int
     mass_batch_size: int
+    log_retention_records: int = 100_000
+    log_retention_days: int = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +74,18 @@ class ChargerRecord:
 
 #: Charger columns a caller may write (everything but the keys and the creation time).
 CHARGER_FIELDS = frozenset(ChargerRecord.__slots__) - {"id", "user_id", "created_at"}
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    """One entry of the OCPP message log: a frame, or a connection event (kind "connection")."""
+
+    id: int
+    user_id: int
+    chargepoint_id: str
+    kind: str  # call, result, error, send, result_error, invalid, connection
+    direction: str  # sent, received, local
+    message_type: str
+    message_id: str
+    payload: Any
+    timestamp: float  # epoch seconds

@@ -70,6 +70,9 @@ user_settings = sa.Table(
     sa.Column("rfid_card_id", sa.String(20), nullable=False),
     sa.Column("heartbeat_interval", sa.Integer, nullable=False),
     sa.Column("mass_batch_size", sa.Integer, nullable=False),
+    # OCPP message log retention: the newest N records and no record older than D days.
+    sa.Column("log_retention_records", sa.Integer, nullable=False, server_default="100000"),
+    sa.Column("log_retention_days", sa.Integer, nullable=False, server_default="7"),
 )
 
 chargers = sa.Table(
@@ -101,4 +104,28 @@ chargers = sa.Table(
     sa.Column("basic_auth_password", sa.String(64), nullable=False, server_default=""),
     sa.Column("ca_certificate_pem", sa.Text, nullable=False, server_default=""),
     sa.UniqueConstraint("user_id", "chargepoint_id", name="uq_chargers_user_chargepoint"),
+)
+
+#: SQLite makes an INTEGER PRIMARY KEY the rowid (fast appends); elsewhere a 64-bit id.
+_LogId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+# The OCPP message log: every frame of a user's chargers and their connection events.
+# Ids are assigned by the one log writer in increasing order (they are the SSE event ids).
+ocpp_log = sa.Table(
+    "ocpp_log",
+    metadata,
+    sa.Column("id", _LogId, primary_key=True, autoincrement=False),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("chargepoint_id", sa.String(48), nullable=False),
+    # call, result, error, send, result_error, invalid (unreadable frame) or connection
+    sa.Column("kind", sa.String(16), nullable=False),
+    # sent / received for frames, local for connection events
+    sa.Column("direction", sa.String(8), nullable=False),
+    # the action (a reply carries the action of the call it answers) or the connection event
+    sa.Column("message_type", sa.String(64), nullable=False),
+    sa.Column("message_id", sa.String(64), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),  # JSON
+    sa.Column("ts", sa.Float, nullable=False),  # epoch seconds, UTC
+    sa.Index("ix_ocpp_log_user_id_id", "user_id", "id"),
+    sa.Index("ix_ocpp_log_user_id_chargepoint_id_id", "user_id", "chargepoint_id", "id"),
 )

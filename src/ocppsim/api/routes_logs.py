@@ -1,0 +1,100 @@
+"""``/api/logs``: the OCPP message log of the caller's chargers, as history and live (SSE)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Header, Query
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.background import BackgroundTask
+
+from ocppsim.api.auth import App, User
+from ocppsim.api.schemas import ErrorOut, LogOut
+from ocppsim.runtime.logbus import StreamOverflow
+from ocppsim.services.errors import Invalid
+from ocppsim.services.logs import HISTORY_DEFAULT, HISTORY_MAX, StreamTicket
+from ocppsim.store.records import LogRecord
+
+router = APIRouter(prefix="/api/logs", tags=["logs"])
+
+#: Keep-alive comment interval, and how long one write to a stream may take before the
+#: client counts as gone (reference S16).
+PING_SECONDS = 15.0
+SEND_TIMEOUT = 10.0
+
+ChargepointFilter = Annotated[
+    str | None, Query(max_length=48, description="Only this charger's entries")
+]
+
+
+@router.get("", response_model=list[LogOut], summary="OCPP message history (newest first)")
+async def history(
+    who: User,
+    app: App,
+    chargepoint_id: ChargepointFilter = None,
+    limit: Annotated[int, Query(ge=1, le=HISTORY_MAX)] = HISTORY_DEFAULT,
+    before_id: Annotated[
+        int | None, Query(ge=1, description="Older than this id: the next page back")
+    ] = None,
+) -> Any:
+    records = await app.logs.history(
+        who.user_id, chargepoint_id=chargepoint_id, limit=limit, before_id=before_id
+    )
+    return [LogOut.fields(r) for r in records]
+
+
+@router.get(
+    "/stream",
+    summary="Live OCPP messages (Server-Sent Events)",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "One event per log entry: `id` is the entry id, `data` its JSON "
+            "(as in GET /api/logs). Reconnect with `Last-Event-ID` to resume without a gap.",
+        },
+        429: {"model": ErrorOut, "description": "Too many open streams"},
+    },
+)
+async def stream(
+    who: User,
+    app: App,
+    chargepoint_id: ChargepointFilter = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> EventSourceResponse:
+    resume = _event_id(last_event_id)
+    ticket = app.logs.reserve_stream(who.user_id)
+    records = app.logs.stream(ticket, chargepoint_id=chargepoint_id, last_event_id=resume)
+    return EventSourceResponse(
+        _events(records),
+        ping=PING_SECONDS,
+        send_timeout=SEND_TIMEOUT,
+        background=BackgroundTask(_release, ticket),
+    )
+
+
+def _release(ticket: StreamTicket) -> None:
+    ticket.release()
+
+
+async def _events(records: AsyncGenerator[LogRecord]) -> AsyncIterator[ServerSentEvent]:
+    try:
+        async with aclosing(records):  # ends the subscription as soon as the stream ends
+            async for record in records:
+                data = orjson.dumps(LogOut.fields(record)).decode()
+                yield ServerSentEvent(data=data, id=str(record.id))
+    except StreamOverflow as exc:
+        # The reader fell behind; its EventSource reconnects with Last-Event-ID and resumes.
+        message = orjson.dumps({"error": f"stream dropped: {exc}; reconnect to resume"}).decode()
+        yield ServerSentEvent(data=message, event="overflow")
+
+
+def _event_id(value: str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        raise Invalid("Last-Event-ID", "must be the id of a log entry")
+    return int(value)

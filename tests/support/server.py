@@ -1,0 +1,89 @@
+"""``ocppsim serve`` in a subprocess with its own data dir and ports, reached over real sockets."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+KEY_RE = re.compile(r"ocps_[A-Za-z0-9]{8}_[A-Za-z0-9_-]{43}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    key: str
+    output: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+
+    def log(self) -> str:
+        return self.output.read_text(errors="replace")
+
+    def add_user(self, name: str) -> str:
+        """Create a user with the CLI (same database); returns its API key."""
+        done = subprocess.run(
+            [sys.executable, "-m", "ocppsim", "user", "add", name, "--password", "a long password"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        match = KEY_RE.search(done.stdout)
+        assert match, done.stdout
+        return match.group(0)
+
+
+@contextmanager
+def run_server(tmp: Path) -> Iterator[Server]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "OCPPSIM_DATA_DIR": str(tmp / "data"),
+        "OCPPSIM_PORT": str(port),
+        "OCPPSIM_DEMO_CSMS_PORT": str(free_port()),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("OCPPSIM_DATABASE_URL", None)
+    output = tmp / "server.log"
+    with output.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ocppsim", "serve"],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            cwd=tmp,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"server did not start:\n{output.read_text()}")
+            time.sleep(0.05)
+        keys = KEY_RE.findall(output.read_text())
+        assert len(keys) >= 1, output.read_text()
+        yield Server(url, keys[0], output, env, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
