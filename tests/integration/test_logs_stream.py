@@ -9,6 +9,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -213,3 +214,16 @@ def test_no_key_reaches_the_server_log(server: Server) -> None:
     text = server.log()
     assert "/api/logs/stream?api_key=[REDACTED]" in text  # the access log saw the streams
     assert text.count(server.key) == 1  # the first-run banner only
+
+
+async def test_open_streams_end_cleanly_when_the_server_stops(tmp_path: Path) -> None:
+    with run_server(tmp_path) as own:
+        async with stream(own, own.key) as (response, source):
+            assert response.status_code == 200
+            own.process.terminate()
+            async with asyncio.timeout(10):
+                async for _ in source:  # the stream ends, it is not cut off
+                    pass
+        own.process.wait(timeout=10)  # uvicorn re-raises SIGTERM after its graceful shutdown
+    assert "Application shutdown complete" in own.log()
+    assert "ERROR" not in own.log()

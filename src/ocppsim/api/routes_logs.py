@@ -6,6 +6,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from typing import Annotated, Any
 
+import anyio
 import orjson
 from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -67,11 +68,16 @@ async def stream(
 ) -> EventSourceResponse:
     resume = _event_id(last_event_id)
     ticket = app.logs.reserve_stream(who.user_id)
-    records = app.logs.stream(ticket, chargepoint_id=chargepoint_id, last_event_id=resume)
+    shutdown = anyio.Event()  # set by sse-starlette when the server stops: end cleanly
+    records = app.logs.stream(
+        ticket, chargepoint_id=chargepoint_id, last_event_id=resume, until=shutdown
+    )
     return EventSourceResponse(
         _events(records),
         ping=PING_SECONDS,
         send_timeout=SEND_TIMEOUT,
+        shutdown_event=shutdown,
+        shutdown_grace_period=1.0,
         background=BackgroundTask(_release, ticket),
     )
 

@@ -6,8 +6,9 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from ocppsim.runtime.logbus import LogBus
+from ocppsim.runtime.logbus import LogBus, Subscription
 from ocppsim.services.errors import Invalid, TooMany
 from ocppsim.store.records import LogRecord
 from ocppsim.store.repository import Store
@@ -22,6 +23,15 @@ STREAMS_MAX = 5
 RESUME_PAGE = 1000
 #: Records deleted per statement when pruning, so a prune never holds the database for long.
 PRUNE_BATCH = 2000
+
+
+class Waitable(Protocol):
+    async def wait(self) -> Any: ...
+
+
+async def _close_on(event: Waitable, sub: Subscription) -> None:
+    await event.wait()
+    sub.close()
 
 
 @dataclass(eq=False, slots=True)
@@ -72,11 +82,13 @@ class Logs:
         *,
         chargepoint_id: str | None = None,
         last_event_id: int | None = None,
+        until: Waitable | None = None,
     ) -> AsyncGenerator[LogRecord]:
         """Live records of the ticket's user, after those since ``last_event_id`` (if given)
         from the database: no gap, no duplicate. Ends with StreamOverflow if the reader
-        falls behind, or when the server stops."""
+        falls behind, and when ``until`` is set or the log closes (server shutdown)."""
         sub = self.bus.subscribe(ticket.user_id, chargepoint_id)  # before reading the past
+        watcher = None if until is None else asyncio.create_task(_close_on(until, sub))
         try:
             last = last_event_id
             while last is not None:
@@ -96,6 +108,8 @@ class Logs:
                         last = record.id
                         yield record
         finally:
+            if watcher is not None:
+                watcher.cancel()
             self.bus.unsubscribe(sub)
             ticket.release()
 
