@@ -209,7 +209,7 @@ async def test_retention_keeps_the_newest_records_and_drops_old_ones(engine: Eng
     )
     assert r.status_code == 200, r.text
     assert r.json()["settings"]["log_retention_records"] == "120"
-    services.logs._clock = lambda: now
+    services.logs.clock = lambda: now  # pin "now" for the day rule
     assert await services.logs.prune() == 350 - 120
     left = await logs(engine, limit=1000, chargepoint_id="CP-R")
     assert [e["id"] for e in left] == list(range(350, 230, -1))

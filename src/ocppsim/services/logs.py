@@ -52,7 +52,7 @@ class Logs:
     def __init__(self, store: Store, bus: LogBus, *, clock: Callable[[], float]) -> None:
         self._store = store
         self.bus = bus
-        self._clock = clock
+        self.clock = clock  # epoch seconds; retention counts days from it
         self._open: dict[int, int] = {}
 
     async def history(
@@ -120,7 +120,7 @@ class Logs:
         deleted = 0
         for user in await self._store.list_users():
             settings = await self._store.get_settings(user.id)
-            older_than = self._clock() - settings.log_retention_days * 86400.0
+            older_than = self.clock() - settings.log_retention_days * 86400.0
             while True:
                 n = await self._store.logs.prune(
                     user.id,
