@@ -178,6 +178,11 @@ class LogBus:
                 del self._subscribers[sub.user_id]
         sub.close()
 
+    @property
+    def backlog(self) -> int:
+        """Entries published and not yet written."""
+        return len(self._pending)
+
     def streams(self, user_id: int) -> int:
         return len(self._subscribers.get(user_id, ()))
 
