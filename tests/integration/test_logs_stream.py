@@ -214,6 +214,10 @@ def test_no_key_reaches_the_server_log(server: Server) -> None:
     text = server.log()
     assert "/api/logs/stream?api_key=[REDACTED]" in text  # the access log saw the streams
     assert text.count(server.key) == 1  # the first-run banner only
+    assert len(server.issued) == 2  # bob's and carol's keys, used in ?api_key= above
+    for key in server.issued:
+        assert key not in text
+        assert key[14:] not in text  # not even the secret part
 
 
 async def test_open_streams_end_cleanly_when_the_server_stops(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -31,6 +31,8 @@ class Server:
     output: Path
     env: dict[str, str]
     process: subprocess.Popen[bytes]
+    #: Keys handed out by ``add_user`` (tests check that none reaches a log line).
+    issued: list[str] = field(default_factory=list)
 
     def log(self) -> str:
         return self.output.read_text(errors="replace")
@@ -46,6 +48,7 @@ class Server:
         )
         match = KEY_RE.search(done.stdout)
         assert match, done.stdout
+        self.issued.append(match.group(0))
         return match.group(0)
 
 
