@@ -97,11 +97,10 @@ class Logs:
                 )
                 for record in page:
                     yield record
+                if page:
+                    last = page[-1].id
                 if len(page) < RESUME_PAGE:
-                    if page:
-                        last = page[-1].id
                     break
-                last = page[-1].id
             while not sub.closed:
                 for record in await sub.get():
                     if last is None or record.id > last:
