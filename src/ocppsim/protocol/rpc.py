@@ -229,6 +229,11 @@ class Rpc:
         out, self._out = self._out, []
         return out
 
+    @property
+    def in_flight(self) -> str | None:
+        """The action of the CALL awaiting its answer, if any."""
+        return None if self._in_flight is None else self._in_flight.out.action
+
     def take_frames(self) -> list[Frame]:
         frames, self.frames = self.frames, []
         return frames

@@ -220,3 +220,9 @@ class Session:
 
     def pending_transaction_messages(self) -> int:
         return self.rpc.pending()
+
+    def quiet(self) -> bool:
+        """No transaction message queued and no CALL awaiting its answer: closing now loses
+        nothing. (A backend still sending that answer may treat our close as an error and drop
+        what we sent last, such as the answer to the Reset that makes us close.)"""
+        return not self.rpc.pending() and self.rpc.in_flight is None

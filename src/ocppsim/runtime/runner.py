@@ -80,8 +80,8 @@ class Runner:
         self._dial_soon(0.0)
 
     async def close(self, *, drain: bool = True) -> None:
-        """Stop for good; with ``drain``, first give queued transaction messages a chance."""
-        if drain and self.connected and self.session.pending_transaction_messages():
+        """Stop for good; with ``drain``, first let queued messages and answers finish."""
+        if drain and self.connected and not self.session.quiet():
             await self._wait_drained()
         self._closing = True
         self._cancel_timers()
@@ -100,7 +100,7 @@ class Runner:
         try:
             await asyncio.wait_for(asyncio.shield(self._drained), DRAIN_TIMEOUT)
         except TimeoutError:
-            log.info("transaction messages still queued after %.0f s", DRAIN_TIMEOUT)
+            log.info("messages still queued or unanswered after %.0f s", DRAIN_TIMEOUT)
         finally:
             self._drained = None
 
@@ -223,11 +223,7 @@ class Runner:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         drained = self._drained
-        if (
-            drained is not None
-            and not drained.done()
-            and not session.pending_transaction_messages()
-        ):
+        if drained is not None and not drained.done() and session.quiet():
             drained.set_result(None)
         self._schedule(session.next_deadline())
 
@@ -243,8 +239,9 @@ class Runner:
             self._timer = self._loop.call_later(delay, self._on_timer)
 
     async def _reboot(self, hard: bool) -> None:
-        """Reset: wait for the stop messages, close, power up again (BootNotification first)."""
-        if not hard and self.session.pending_transaction_messages():
+        """Reset: let the stop messages and any unanswered CALL finish (bounded), close, power
+        up again (BootNotification first)."""
+        if not self.session.quiet():
             await self._wait_drained()
         self._event("reset", type="hard" if hard else "soft")
         if self.connection is not None:

@@ -31,6 +31,9 @@ from picows import (
 
 log = logging.getLogger("ocppsim.transport")
 
+#: How long a charger that closes waits for the backend's close frame before dropping TCP.
+CLOSE_TIMEOUT = 2.0
+
 
 class TransportError(Exception):
     """Connecting failed; ``str(error)`` is a short reason fit to show the user."""
@@ -77,7 +80,9 @@ class _Listener(WSListener):
         self.transport: WSTransport | None = None
         self.ready = False
         self.closed = False
+        self.closing = False
         self.close_reason = ""
+        self._close_timer: asyncio.TimerHandle | None = None
 
     # --- Connection
 
@@ -90,11 +95,20 @@ class _Listener(WSListener):
             return
         if not self.close_reason:
             self.close_reason = f"closed by the charger ({code} {reason})".strip()
+        if self.closing:
+            return
         try:
             self.transport.send_close(WSCloseCode(code), reason.encode()[:120])
         except ValueError:
             self.transport.send_close(WSCloseCode.OK)
-        self.transport.disconnect()
+        # RFC 6455 §7.1.1: wait for the backend's close frame before dropping TCP. Dropping at
+        # once with the backend's data still unread makes the kernel send RST, and the backend
+        # may then lose what we sent last (e.g. the answer to the Reset that closes us).
+        self.closing = True
+        transport = self.transport
+        self._close_timer = asyncio.get_running_loop().call_later(
+            CLOSE_TIMEOUT, transport.disconnect
+        )
 
     # --- picows callbacks
 
@@ -114,7 +128,7 @@ class _Listener(WSListener):
             except UnicodeDecodeError:
                 self._fail(transport, WSCloseCode.INVALID_TEXT, "backend sent invalid UTF-8")
                 return
-            if not self.ready:
+            if not self.ready or self.closing:
                 return
             try:
                 self.handler.on_text(text)
@@ -122,6 +136,9 @@ class _Listener(WSListener):
                 log.exception("the charger failed on a frame; closing the connection")
                 self._fail(transport, WSCloseCode.INTERNAL_ERROR, "charger error")
         elif kind == WSMsgType.CLOSE:
+            if self.closing:  # the backend answered our close: the handshake is complete
+                transport.disconnect()
+                return
             code = frame.get_close_code()
             why = frame.get_close_reason()
             self.close_reason = (
@@ -138,6 +155,9 @@ class _Listener(WSListener):
         transport.disconnect()
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
+        if self._close_timer is not None:
+            self._close_timer.cancel()
+            self._close_timer = None
         if self.closed:
             return
         self.closed = True
