@@ -239,6 +239,7 @@ class Charger:
         )
         connector.session = Session(ref, id_tag, target_wh, remote, trigger, remote_start_id)
         connector.unplug_at = NEVER
+        connector.next_auto_at = NEVER  # the autopilot plans again once this EV is unplugged
         self.last_error = ""
         self._set_status(connector, ConnectorStatus.PREPARING, now)
         if skip_authorize:

@@ -85,10 +85,15 @@ class _InFlight:
     message_id: str
     out: Outgoing
     deadline: float
+    sent_at: float
 
 
 Handler = Callable[[str, Payload, float], Payload]
 Validator = Callable[[str, Payload], None]
+#: Told of every answered or timed-out CALL: (action, seconds since it was sent, outcome), the
+#: outcome "" for a valid CALLRESULT, "invalid answer" for one that breaks its schema, the error
+#: code for a CALLERROR, "timeout" without an answer.
+AnswerObserver = Callable[[str, float, str], None]
 
 
 @dataclass(slots=True)
@@ -105,6 +110,7 @@ class Rpc:
     tx_attempts: int = 3
     tx_interval: float = 10.0
     record_frames: bool = True
+    on_answer: AnswerObserver | None = None
     registered: bool = False
     connected: bool = False
     frames: list[Frame] = field(default_factory=list)
@@ -146,7 +152,7 @@ class Rpc:
                 self._fail(out, f"not sent: {exc}", now)
                 continue
             message_id = self.new_id()
-            self._in_flight = _InFlight(message_id, out, now + self.message_timeout)
+            self._in_flight = _InFlight(message_id, out, now + self.message_timeout, now)
             self._emit([CALL, message_id, out.action, payload], "sent", out.action, now)
 
     def _next(self, now: float) -> Outgoing | None:
@@ -179,6 +185,8 @@ class Rpc:
                 flight.message_id,
                 self.message_timeout,
             )
+            if self.on_answer is not None:
+                self.on_answer(flight.out.action, now - flight.sent_at, "timeout")
             self._failed_attempt(flight.out, "no answer (timeout)", now)
         self.pump(now)
 
@@ -313,17 +321,22 @@ class Rpc:
         self._record("received", message, flight.out.action, now)
         self._in_flight = None
         payload = message[2]
+        outcome = ""
         if not isinstance(payload, dict):
+            outcome = "invalid answer"
             self._failed_attempt(flight.out, "the answer is not a JSON object", now)
         else:
             try:
                 self.check_result(flight.out.action, payload)
             except Exception as exc:
                 log.info("invalid %s answer: %s", flight.out.action, exc)
+                outcome = "invalid answer"
                 self._failed_attempt(flight.out, f"invalid answer: {exc}", now)
             else:
                 if flight.out.on_result is not None:
                     flight.out.on_result(payload, now)
+        if self.on_answer is not None:
+            self.on_answer(flight.out.action, now - flight.sent_at, outcome)
         self.pump(now)
 
     def _on_error(self, message: list[Any], now: float) -> None:
@@ -336,6 +349,8 @@ class Rpc:
         self._in_flight = None
         code = message[2] if len(message) > 2 else "?"
         text = message[3] if len(message) > 3 else ""
+        if self.on_answer is not None:
+            self.on_answer(flight.out.action, now - flight.sent_at, str(code) or "?")
         self._failed_attempt(flight.out, f"CALLERROR {code}: {text}".rstrip(": "), now)
         self.pump(now)
 

@@ -16,13 +16,13 @@ from ocppsim.core.intents import Reboot
 from ocppsim.core.model import ChargerType, OcppVersion
 from ocppsim.protocol import schemas
 from ocppsim.protocol.common import Identity
-from ocppsim.protocol.rpc import CallError, Frame, Outgoing, Payload, Rpc
+from ocppsim.protocol.rpc import AnswerObserver, CallError, Frame, Outgoing, Payload, Rpc
 from ocppsim.protocol.v16.adapter import DIALECT as V16_DIALECT
 from ocppsim.protocol.v16.adapter import V16Adapter
 from ocppsim.protocol.v16.config import ConfigStore, key_table
 from ocppsim.protocol.v21.adapter import V21Adapter
 from ocppsim.protocol.v201.adapter import V201Adapter
-from ocppsim.protocol.v201.device_model import DeviceModel, standard_variables
+from ocppsim.protocol.v201.device_model import DeviceModel
 
 SUBPROTOCOLS = {
     OcppVersion.V16: "ocpp1.6",
@@ -45,6 +45,7 @@ class Session:
         new_id: Callable[[], str] = _new_id,
         record_frames: bool = True,
         message_timeout: float = 30.0,
+        on_answer: AnswerObserver | None = None,
     ) -> None:
         self.charger = charger
         self.version = version
@@ -58,24 +59,22 @@ class Session:
         match version:
             case OcppVersion.V16:
                 self.config = ConfigStore(key_table(spec.num_connectors, dc))
-                self.config.values["HeartbeatInterval"] = str(charger.heartbeat_interval)
-                self.config.values["MeterValueSampleInterval"] = str(spec.meter_interval)
+                self.config.set("HeartbeatInterval", str(charger.heartbeat_interval))
+                self.config.set("MeterValueSampleInterval", str(spec.meter_interval))
                 self.adapter = V16Adapter(charger, identity, self.config, self._apply_key)
                 dialect = V16_DIALECT
                 attempts = self.config.get_int("TransactionMessageAttempts")
                 interval = self.config.get_int("TransactionMessageRetryInterval")
             case OcppVersion.V201 | OcppVersion.V21:
-                self.model = DeviceModel.of(
-                    standard_variables(
-                        evses=spec.num_connectors,
-                        dc=dc,
-                        pnc=spec.auth_mode == "plug_and_charge",
-                        identity=identity.serial_number,
-                        model=identity.model,
-                        vendor=identity.vendor,
-                        heartbeat=charger.heartbeat_interval,
-                        meter_interval=spec.meter_interval,
-                    )
+                self.model = DeviceModel.standard(
+                    evses=spec.num_connectors,
+                    dc=dc,
+                    pnc=spec.auth_mode == "plug_and_charge",
+                    identity=identity.serial_number,
+                    model=identity.model,
+                    vendor=identity.vendor,
+                    heartbeat=charger.heartbeat_interval,
+                    meter_interval=spec.meter_interval,
                 )
                 adapter_class = V21Adapter if version == OcppVersion.V21 else V201Adapter
                 self.adapter = adapter_class(charger, identity, self.model, self._apply_variable)
@@ -97,6 +96,7 @@ class Session:
             tx_attempts=attempts,
             tx_interval=interval,
             record_frames=record_frames,
+            on_answer=on_answer,
         )
         if isinstance(self.adapter, V201Adapter):
             self.adapter.queued_transaction_messages = self.rpc.pending

@@ -128,7 +128,7 @@ class Runner:
         url = self.endpoint.url
         if self.endpoint.require_tls and not url.startswith("wss://"):
             self._dialing = None
-            self._connect_failed("security profile 2 needs a wss:// backend URL")
+            self._connect_failed("security profile 2 needs a wss:// backend URL", "config")
             return
         options = ConnectOptions(
             subprotocol=self.session.subprotocol,
@@ -142,7 +142,7 @@ class Runner:
             connection = await connect(url, self, options)
         except TransportError as exc:
             self._dialing = None
-            self._connect_failed(str(exc))
+            self._connect_failed(str(exc), exc.kind)
             return
         except asyncio.CancelledError:
             self._dialing = None
@@ -150,7 +150,7 @@ class Runner:
         except Exception as exc:  # never let a dial kill the charger
             log.exception("dialing %s failed", url)
             self._dialing = None
-            self._connect_failed(f"unexpected error: {exc}")
+            self._connect_failed(f"unexpected error: {exc}", "other")
             return
         self._dialing = None
         if self._closing:
@@ -164,11 +164,13 @@ class Runner:
         self.session.connected(self.clock())
         self._flush()
 
-    def _connect_failed(self, reason: str) -> None:
+    def _connect_failed(self, reason: str, kind: str) -> None:
+        """``kind`` is the transport's: refused, dns, http, tls, timeout, subprotocol, other
+        (or config: the charger's own settings forbid the dial)."""
         self.connection_error = reason
         delay = self.backoff.delay(self.attempt, self.rng)
         self.attempt += 1
-        self._event("connect_failed", reason=reason, retry_in_s=round(delay, 3))
+        self._event("connect_failed", reason=reason, kind=kind, retry_in_s=round(delay, 3))
         self._dial_soon(delay)
 
     # ------------------------------------------------------------------ transport callbacks

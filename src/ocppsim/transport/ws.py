@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import logging
 import socket
 import ssl
@@ -30,6 +31,12 @@ from picows import (
 )
 
 log = logging.getLogger("ocppsim.transport")
+# One logger for every connection: given a Logger, picows makes a child Logger per connection
+# (about 400 bytes each, and an INFO line per connect); an adapter is used as it is.
+_PICOWS_LOG = logging.LoggerAdapter(logging.getLogger("ocppsim.transport.picows"))
+#: picows's read buffer starts at this size and grows only for a larger frame: most OCPP frames
+#: are far smaller, and the default 16 KiB per connection would dominate a load test's memory.
+READ_BUFFER = 2048
 
 #: How long a charger that closes waits for the backend's close frame before dropping TCP.
 CLOSE_TIMEOUT = 2.0
@@ -166,7 +173,9 @@ class _Listener(WSListener):
             self.handler.on_closed(reason)
 
 
+@functools.lru_cache(maxsize=64)
 def _ssl_context(ca_pem: str | None) -> ssl.SSLContext:
+    """One context per trust configuration (loading the system store costs milliseconds)."""
     context = ssl.create_default_context()
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if ca_pem:
@@ -227,8 +236,10 @@ async def connect(url: str, handler: Handler, options: ConnectOptions) -> Connec
     secure = url.startswith("wss://")
     try:
         context = _ssl_context(options.ca_certificate_pem) if secure else None
-        transport, listener = await asyncio.wait_for(
-            ws_connect(
+        # asyncio.timeout, not wait_for: no extra task per dial (DESIGN.md: dials are hot in
+        # a load test's ramp).
+        async with asyncio.timeout(options.handshake_timeout + 5):
+            transport, listener = await ws_connect(
                 lambda: _Listener(handler, options.subprotocol),
                 url,
                 ssl_context=context,
@@ -240,11 +251,13 @@ async def connect(url: str, handler: Handler, options: ConnectOptions) -> Connec
                 max_frame_size=options.max_frame_size,
                 extra_headers=headers,
                 max_redirects=0,
-                logger_name="ocppsim.transport.picows",
+                logger_name=_PICOWS_LOG,
                 local_addr=local,
-            ),
-            options.handshake_timeout + 5,
-        )
+                read_buffer_init_size=READ_BUFFER,
+                # uvloop's own TCP transport: less memory per connection than aiofastnet's
+                # and no slower here (measured with benchmarks/loadtest.py).
+                use_aiofastnet=False,
+            )
     except asyncio.CancelledError:
         raise
     except BaseException as exc:  # every failure becomes a reason

@@ -156,7 +156,7 @@ class V16Adapter:
     def _boot_result(self, payload: Payload, now: float) -> None:
         self.charger.on_boot_result(str(payload["status"]), int(payload["interval"]), now)
         if self.charger.accepted:
-            self.config.values["HeartbeatInterval"] = str(self.charger.heartbeat_interval)
+            self.config.set("HeartbeatInterval", str(self.charger.heartbeat_interval))
 
     def _start_transaction(self, intent: SendTxStart) -> Outgoing:
         payload = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 MEASURANDS = frozenset(
     {"Energy.Active.Import.Register", "Power.Active.Import", "Current.Import", "Voltage", "SoC"}
@@ -43,7 +44,9 @@ class Key:
     secret: bool = False  # write-only: GetConfiguration shows no value (1.6J errata 3.12)
 
 
+@cache
 def key_table(num_connectors: int, dc: bool) -> dict[str, Key]:
+    """The keys and their defaults; one shared table per kind of charger (never mutate it)."""
     sampled = "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage"
     return {
         "AllowOfflineTxForUnknownId": Key("false", _bool),
@@ -82,23 +85,31 @@ def key_table(num_connectors: int, dc: bool) -> dict[str, Key]:
 
 @dataclass(slots=True)
 class ConfigStore:
-    """Key values of one charger (strings, as 1.6 transports them)."""
+    """Key values of one charger (strings, as 1.6 transports them).
+
+    ``keys`` is a shared table; only the values that differ from its defaults are stored per
+    charger, so ten thousand chargers do not hold ten thousand copies of thirty defaults.
+    """
 
     keys: dict[str, Key]
     values: dict[str, str] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        for name, key in self.keys.items():
-            self.values.setdefault(name, key.default)
-
     def get(self, name: str) -> str:
-        return self.values[name]
+        value = self.values.get(name)
+        return self.keys[name].default if value is None else value
+
+    def set(self, name: str, value: str) -> None:
+        """Store a value without the checks of ``change`` (the charger's own settings)."""
+        if self.keys[name].default == value:
+            self.values.pop(name, None)
+        else:
+            self.values[name] = value
 
     def get_int(self, name: str) -> int:
-        return int(self.values[name])
+        return int(self.get(name))
 
     def get_bool(self, name: str) -> bool:
-        return self.values[name].lower() == "true"
+        return self.get(name).lower() == "true"
 
     def read(self, names: list[str] | None) -> tuple[list[dict[str, object]], list[str]]:
         """GetConfiguration: (configurationKey entries, unknownKey names)."""
@@ -112,7 +123,7 @@ class ConfigStore:
                 continue
             entry: dict[str, object] = {"key": name, "readonly": key.readonly}
             if not key.secret:
-                entry["value"] = self.values[name]
+                entry["value"] = self.get(name)
             known.append(entry)
         return known, unknown
 
@@ -123,5 +134,5 @@ class ConfigStore:
             return "NotSupported"
         if key.readonly or not key.check(value):
             return "Rejected"
-        self.values[name] = value
+        self.set(name, value)
         return "RebootRequired" if key.reboot else "Accepted"

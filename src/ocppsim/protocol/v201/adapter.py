@@ -252,8 +252,10 @@ class V201Adapter:
         self._reported.clear()  # B01.FR.05: every connector is reported after a boot
         self.charger.on_boot_result(str(payload["status"]), int(payload["interval"]), now)
         if self.charger.accepted:
-            var = self.model.variables[("OCPPCommCtrlr", "", 0, "HeartbeatInterval", "")]
-            var.value = str(self.charger.heartbeat_interval)
+            self.model.put(
+                ("OCPPCommCtrlr", "", 0, "HeartbeatInterval", ""),
+                str(self.charger.heartbeat_interval),
+            )
 
     def certificate_hash_data(self) -> list[Payload]:
         """OCSPRequestData for Plug & Charge, derived from the configured certificate hash

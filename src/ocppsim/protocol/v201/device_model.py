@@ -3,12 +3,17 @@
 Variables are addressed by component (name, instance, EVSE) and variable (name, instance);
 only the ``Actual`` attribute exists. GetVariables, SetVariables and the reports read it; the
 adapter applies the variables that change behaviour (intervals, measurands, retry rule).
+
+The variable definitions (type, mutability, check, default value) are one table shared by
+every station of a kind; a station stores only the values that differ from the defaults, so a
+10,000-charger load test does not hold 10,000 copies of sixty variables.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 Payload = dict[str, Any]
@@ -39,8 +44,10 @@ def _text(value: str) -> bool:
     return len(value) <= 1000
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Variable:
+    """A variable's definition; ``value`` is its default (a station's own is in the model)."""
+
     component: str
     name: str
     value: str
@@ -71,10 +78,10 @@ class Variable:
             v["instance"] = self.instance
         return v
 
-    def report_json(self) -> Payload:
+    def report_json(self, value: str) -> Payload:
         attribute: Payload = {"type": "Actual", "mutability": self.mutability}
         if self.mutability != "WriteOnly":
-            attribute["value"] = self.value
+            attribute["value"] = value
         characteristics: Payload = {"dataType": self.data_type, "supportsMonitoring": False}
         if self.values_list:
             characteristics["valuesList"] = self.values_list
@@ -291,13 +298,64 @@ def standard_variables(
     return variables
 
 
+@cache
+def _standard_table(
+    evses: int, dc: bool, pnc: bool, model: str, vendor: str
+) -> dict[VarKey, Variable]:
+    variables = standard_variables(
+        evses=evses,
+        dc=dc,
+        pnc=pnc,
+        identity="",
+        model=model,
+        vendor=vendor,
+        heartbeat=300,
+        meter_interval=60,
+    )
+    return {v.key: v for v in variables}
+
+
 @dataclass(slots=True)
 class DeviceModel:
+    #: The definitions (shared between stations: never mutated).
     variables: dict[VarKey, Variable] = field(default_factory=dict)
+    #: This station's values that differ from the definitions' defaults.
+    values: dict[VarKey, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, variables: list[Variable]) -> DeviceModel:
         return cls({v.key: v for v in variables})
+
+    @classmethod
+    def standard(
+        cls,
+        *,
+        evses: int,
+        dc: bool,
+        pnc: bool,
+        identity: str,
+        model: str,
+        vendor: str,
+        heartbeat: int,
+        meter_interval: int,
+    ) -> DeviceModel:
+        """The standard variables (``standard_variables``) over a shared table."""
+        station = cls(_standard_table(evses, dc, pnc, model, vendor))
+        station.put(("SecurityCtrlr", "", 0, "Identity", ""), identity)
+        station.put(("OCPPCommCtrlr", "", 0, "HeartbeatInterval", ""), str(heartbeat))
+        station.put(("SampledDataCtrlr", "", 0, "TxUpdatedInterval", ""), str(meter_interval))
+        return station
+
+    def current(self, var: Variable) -> str:
+        """The station's value of ``var``."""
+        return self.values.get(var.key, var.value)
+
+    def put(self, key: VarKey, value: str) -> None:
+        """Store a value (no checks: the station's own settings)."""
+        if self.variables[key].value == value:
+            self.values.pop(key, None)
+        else:
+            self.values[key] = value
 
     def find(self, component: Payload, variable: Payload) -> tuple[Variable | None, str]:
         """The variable, or None and UnknownComponent / UnknownVariable."""
@@ -323,7 +381,7 @@ class DeviceModel:
             status = "Rejected"
         result["attributeStatus"] = status
         if status == "Accepted" and var is not None:
-            result["attributeValue"] = var.value
+            result["attributeValue"] = self.current(var)
         return result
 
     def set(self, item: Payload) -> tuple[Payload, Variable | None]:
@@ -341,14 +399,16 @@ class DeviceModel:
             elif var.mutability == "ReadOnly" or not var.check(value):
                 status = "Rejected"
             else:
-                var.value = value
+                self.put(var.key, value)
                 changed = var
                 status = "RebootRequired" if var.reboot else "Accepted"
         result["attributeStatus"] = status
         return result, changed
 
     def value(self, component: str, name: str, instance: str = "") -> str:
-        return self.variables[(component, "", 0, name, instance)].value
+        key = (component, "", 0, name, instance)
+        found = self.values.get(key)
+        return self.variables[key].value if found is None else found
 
     def report(self, base: str) -> Iterator[Payload]:
         """ReportData for GetBaseReport: FullInventory, ConfigurationInventory or
@@ -358,7 +418,7 @@ class DeviceModel:
                 continue
             if base == "SummaryInventory" and var.name not in ("AvailabilityState", "Available"):
                 continue
-            yield var.report_json()
+            yield var.report_json(self.current(var))
 
     def matching(self, criteria: list[Payload]) -> Iterator[Payload]:
         """ReportData for GetReport's componentVariable filter."""
@@ -377,5 +437,5 @@ class DeviceModel:
                     or ("instance" in wanted and wanted["instance"] != var.instance)
                 ):
                     continue
-                yield var.report_json()
+                yield var.report_json(self.current(var))
                 break

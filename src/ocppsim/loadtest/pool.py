@@ -1,0 +1,212 @@
+"""The worker pool: load-test engines in their own processes, one per core by default.
+
+The API's event loop must not share a core with thousands of chargers (DESIGN.md: its p99 went
+from under 8 ms to 170-550 ms with the engine in-process), and one process holds at most about
+20,000 sockets here. So each worker process holds shard ``i`` of every run, and the pool talks
+to them over pipes (``worker``'s JSON lines), fans a run's commands out and merges the answers.
+A worker that dies is started again on the next request; the chargers it held are gone and the
+next ``apply`` creates them anew.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+import orjson
+
+from ocppsim.loadtest.plan import Plan
+from ocppsim.loadtest.stats import ERROR_LIMIT, merge
+
+log = logging.getLogger("ocppsim.loadtest")
+
+#: How long the pool waits for a worker's answer to a quick request.
+REQUEST_TIMEOUT = 10.0
+
+
+class WorkerError(Exception):
+    """A worker did not answer, or answered with an error."""
+
+
+class _Worker:
+    def __init__(self, index: int, shards: int) -> None:
+        self.index = index
+        self.shards = shards
+        self.process: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._waiting: dict[int, asyncio.Future[Any]] = {}
+        self._ids = itertools.count(1)
+        self._lock = asyncio.Lock()
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    async def ensure_started(self) -> None:
+        async with self._lock:
+            if self.alive:
+                return
+            if self.process is not None:
+                log.warning(
+                    "load-test worker %d exited (code %s); starting it again",
+                    self.index,
+                    self.process.returncode,
+                )
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "ocppsim.loadtest.worker",
+                f"--shard={self.index}",
+                f"--shards={self.shards}",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                limit=1 << 24,
+            )
+            self._reader = asyncio.create_task(self._read(self.process))
+
+    async def _read(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        while True:
+            line = await process.stdout.readline()
+            if not line:
+                break
+            try:
+                reply = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                log.error("worker %d wrote an unreadable line %.200r", self.index, line)
+                continue
+            future = self._waiting.pop(reply.get("id"), None)
+            if future is None or future.done():
+                continue
+            if reply.get("ok"):
+                future.set_result(reply.get("result"))
+            else:
+                future.set_exception(WorkerError(str(reply.get("error"))))
+        await process.wait()
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_exception(
+                    WorkerError(f"load-test worker {self.index} exited ({process.returncode})")
+                )
+        self._waiting.clear()
+
+    async def request(self, op: str, timeout: float, **fields: Any) -> Any:
+        await self.ensure_started()
+        process = self.process
+        assert process is not None
+        assert process.stdin is not None
+        request_id = next(self._ids)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting[request_id] = future
+        try:
+            process.stdin.write(orjson.dumps({"id": request_id, "op": op, **fields}) + b"\n")
+            await process.stdin.drain()
+            async with asyncio.timeout(timeout):
+                return await future
+        except (ConnectionError, BrokenPipeError):
+            raise WorkerError(f"load-test worker {self.index} is gone") from None
+        except TimeoutError:
+            raise WorkerError(f"load-test worker {self.index} did not answer {op}") from None
+        finally:
+            self._waiting.pop(request_id, None)
+
+    async def close(self) -> None:
+        process = self.process
+        if process is None:
+            return
+        if process.returncode is None:
+            with contextlib.suppress(WorkerError):
+                await self.request("exit", 2.0)
+            try:
+                async with asyncio.timeout(15.0):
+                    await process.wait()
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        if self._reader is not None:
+            with contextlib.suppress(Exception):
+                await self._reader
+        self.process = None
+
+
+class WorkerPool:
+    """``workers`` processes (default: one per core), started on first use."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.size = max(1, workers or os.cpu_count() or 1)
+        self._workers = [_Worker(i, self.size) for i in range(self.size)]
+
+    async def start(self) -> None:
+        await asyncio.gather(*(w.ensure_started() for w in self._workers))
+
+    def pids(self) -> list[int]:
+        return [w.process.pid for w in self._workers if w.process is not None and w.alive]
+
+    async def broadcast(
+        self, op: str, timeout: float = REQUEST_TIMEOUT, **fields: Any
+    ) -> list[Any]:
+        return list(
+            await asyncio.gather(*(w.request(op, timeout, **fields) for w in self._workers))
+        )
+
+    async def close(self) -> None:
+        await asyncio.gather(*(w.close() for w in self._workers))
+
+
+class LoadTest:
+    """One run (``key``) across the pool: every worker holds its shard."""
+
+    def __init__(self, pool: WorkerPool, key: str) -> None:
+        self.pool = pool
+        self.key = key
+        self.plan: Plan | None = None
+        self.started_at: float | None = None
+        self._rate_sample: tuple[float, int] | None = None
+        self._rate = 0.0
+
+    async def apply(self, plan: Plan) -> None:
+        if self.plan is None:
+            self.started_at = time.time()
+        self.plan = plan
+        await self.pool.broadcast("apply", run=self.key, plan=plan.to_json())
+
+    async def settled(self, timeout: float = 120.0) -> None:
+        """Wait until every shard reached the plan (raises WorkerError after ``timeout``)."""
+        await self.pool.broadcast("settled", timeout + 5.0, run=self.key, wait=timeout)
+
+    async def stats(self) -> dict[str, Any]:
+        shards = [s for s in await self.pool.broadcast("stats", run=self.key) if s]
+        total = merge(shards)
+        now = time.monotonic()
+        messages = int(total["messages_sent"]) + int(total["messages_received"])
+        sample = self._rate_sample
+        if sample is None:
+            self._rate_sample = (now, messages)
+        elif now - sample[0] >= 0.5:
+            self._rate = max(0.0, (messages - sample[1]) / (now - sample[0]))
+            self._rate_sample = (now, messages)
+        total["messages_per_second"] = round(self._rate, 1)
+        total["workers"] = self.pool.size
+        return total
+
+    async def errors(self) -> list[dict[str, Any]]:
+        """The newest errors first, at most ``ERROR_LIMIT`` over every shard."""
+        lists = await self.pool.broadcast("errors", run=self.key)
+        entries = [e for shard in lists for e in shard]
+        entries.sort(key=lambda e: e["time"], reverse=True)
+        return entries[:ERROR_LIMIT]
+
+    async def clear_errors(self) -> None:
+        await self.pool.broadcast("clear_errors", run=self.key)
+
+    async def stop(self) -> None:
+        """Disconnect and remove every charger of the run."""
+        await self.pool.broadcast("stop", 60.0, run=self.key)
+        self.plan = None
+        self.started_at = None
