@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,7 +21,10 @@ class Config:
     Environment variables: ``OCPPSIM_DATABASE_URL`` (default: SQLite file under
     ``OCPPSIM_DATA_DIR``, itself ``./data``), ``OCPPSIM_HOST``, ``OCPPSIM_PORT``,
     ``OCPPSIM_DEMO_CSMS`` (``0`` disables the embedded demo CSMS), ``OCPPSIM_DEMO_CSMS_PORT``,
-    ``OCPPSIM_DEFAULT_BACKEND_URL`` (the backend new users start with).
+    ``OCPPSIM_DEFAULT_BACKEND_URL`` (the backend new users start with),
+    ``OCPPSIM_LOADTEST_WORKERS`` (load-test worker processes; default one per core),
+    ``OCPPSIM_LOADTEST_MAX_CHARGERS`` (all users' mass chargers together; default 20,000),
+    ``OCPPSIM_LOADTEST_SOURCE_ADDRESSES`` (comma-separated local addresses to dial from).
     """
 
     database_url: str
@@ -31,6 +35,11 @@ class Config:
     default_backend_url: str = f"ws://127.0.0.1:{DEMO_CSMS_PORT}"
     #: False: serve the API only, chargers never dial (fuzzing the API, maintenance).
     run_chargers: bool = True
+    #: Load tests: worker processes (None: one per core), the cap on mass chargers of all
+    #: users' runs together, and local addresses to spread connections over.
+    loadtest_workers: int | None = None
+    loadtest_max_chargers: int = 20_000
+    loadtest_source_addresses: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Config:
@@ -44,6 +53,9 @@ class Config:
             demo_csms_port=demo_port,
             default_backend_url=env.get("OCPPSIM_DEFAULT_BACKEND_URL")
             or f"ws://127.0.0.1:{demo_port}",
+            loadtest_workers=_int(env, "OCPPSIM_LOADTEST_WORKERS", 0) or None,
+            loadtest_max_chargers=_int(env, "OCPPSIM_LOADTEST_MAX_CHARGERS", 20_000),
+            loadtest_source_addresses=_addresses(env.get("OCPPSIM_LOADTEST_SOURCE_ADDRESSES", "")),
         )
 
 
@@ -59,3 +71,15 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _addresses(raw: str) -> tuple[str, ...]:
+    addresses = tuple(a.strip() for a in raw.split(",") if a.strip())
+    for address in addresses:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise ConfigError(
+                f"OCPPSIM_LOADTEST_SOURCE_ADDRESSES: {address!r} is not an IP address"
+            ) from None
+    return addresses

@@ -11,13 +11,14 @@ from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ocppsim import __version__
-from ocppsim.api import errors, routes_account, routes_chargers, routes_logs
+from ocppsim.api import errors, routes_account, routes_chargers, routes_loadtest, routes_logs
 from ocppsim.api.auth import require_user
 from ocppsim.api.schemas import ErrorOut
 from ocppsim.config import Config
 from ocppsim.democsms import DemoCsms
 from ocppsim.runtime.fleet import Fleet
 from ocppsim.services.container import Services
+from ocppsim.services.loadtests import LoadTestLimits
 
 log = logging.getLogger("ocppsim.api")
 
@@ -32,6 +33,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (404, "No such object (or not yours)"),
         (409, "Not possible in the current state"),
         (422, "Invalid value; the message names the field"),
+        (429, "A limit is reached (streams, load-test capacity)"),
     )
 }
 
@@ -95,7 +97,15 @@ def create_app(config: Config, *, services: Services | None = None) -> FastAPI:
             return
         csms = await _start_demo_csms(config) if config.demo_csms else None
         fleet = Fleet() if config.run_chargers else None
-        opened = await Services.open(config.database_url, fleet=fleet)
+        opened = await Services.open(
+            config.database_url,
+            fleet=fleet,
+            loadtest_limits=LoadTestLimits(
+                workers=config.loadtest_workers,
+                max_chargers=config.loadtest_max_chargers,
+                source_addresses=config.loadtest_source_addresses,
+            ),
+        )
         app.state.services = opened
         try:
             await opened.chargers.resume()
@@ -117,6 +127,7 @@ def create_app(config: Config, *, services: Services | None = None) -> FastAPI:
     app.include_router(routes_chargers.router, dependencies=protected, responses=_ERRORS)
     app.include_router(routes_account.router, dependencies=protected, responses=_ERRORS)
     app.include_router(routes_logs.router, dependencies=protected, responses=_ERRORS)
+    app.include_router(routes_loadtest.router, dependencies=protected, responses=_ERRORS)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

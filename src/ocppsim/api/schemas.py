@@ -17,8 +17,10 @@ from pydantic import (
 
 from ocppsim.core import model
 from ocppsim.core.model import AuthMode, ChargerType, ErrorCode, Mode, OcppVersion
+from ocppsim.loadtest.plan import MAX_TARGET, METER_MAX, METER_MIN, PREFIX_MAX, MassMode
 from ocppsim.services.accounts import IssuedKey, KeyInfo, Principal
 from ocppsim.services.chargers import ChargerView
+from ocppsim.services.loadtests import RunStats
 from ocppsim.services.settings import SettingsOverview
 from ocppsim.store.records import ChargerRecord, LogRecord
 
@@ -345,3 +347,93 @@ class LogOut(BaseModel):
             "payload": r.payload,
             "timestamp": _log_time(r.timestamp),
         }
+
+
+# --- load test ---
+
+
+class MassApplyIn(Body):
+    target: Annotated[StrictInt, Field(ge=0, le=MAX_TARGET, description="Number of chargers")]
+    mode: MassMode = Field(description="idle, connect or charging")
+    versions: dict[str, StrictFloat] | None = Field(
+        default=None,
+        description='OCPP version mix as shares, e.g. {"1.6": 0.5, "2.0.1": 0.3, "2.1": 0.2}',
+        examples=[{"1.6": 1.0}],
+    )
+    id_prefix: Annotated[str, Field(max_length=PREFIX_MAX)] | None = Field(
+        default=None, description="Chargepoint ids are prefix + 00001, 00002, ..."
+    )
+    meter_interval: Annotated[StrictInt, Field(ge=METER_MIN, le=METER_MAX)] | None = Field(
+        default=None, description="Seconds between MeterValues while charging (default 60)"
+    )
+
+
+class LatencyOut(BaseModel):
+    count: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+class RampOut(BaseModel):
+    started: int = Field(description="Chargers whose connection started since the last apply")
+    pending: int = Field(description="Chargers still waiting for their batch")
+    batches: int
+    progress: float = Field(description="started / (started + pending)")
+    done: bool
+
+
+class MassStatsOut(BaseModel):
+    running: bool
+    target: int
+    mode: MassMode | None
+    backend_url: str
+    versions: dict[str, float]
+    id_prefix: str
+    meter_interval: int
+    batch_size: int
+    started_at: Timestamp | None
+    created: int
+    connecting: int
+    connected: int
+    booted: int = Field(description="Connected, with BootNotification Accepted")
+    charging: int
+    errors: int
+    errors_by_kind: dict[str, int]
+    messages_sent: int
+    messages_received: int
+    messages_per_second: float
+    ramp: RampOut
+    latency: dict[str, LatencyOut] = Field(description="Round trip per action, to the backend")
+    workers: int
+
+    @classmethod
+    def of(cls, s: RunStats) -> MassStatsOut:
+        return cls(
+            running=s.running,
+            target=s.target,
+            mode=MassMode(s.mode) if s.mode else None,
+            backend_url=s.backend_url,
+            versions=s.versions,
+            id_prefix=s.id_prefix,
+            meter_interval=s.meter_interval,
+            batch_size=s.batch_size,
+            started_at=s.started_at,
+            errors_by_kind=s.errors_by_kind,
+            messages_per_second=s.messages_per_second,
+            ramp=RampOut(**s.ramp),
+            latency={a: LatencyOut(**v) for a, v in s.latency.items()},
+            workers=s.workers,
+            **s.counters,
+        )
+
+
+class MassErrorOut(BaseModel):
+    time: Timestamp
+    chargepoint_id: str
+    kind: str = Field(
+        description="connect_refused, handshake_rejected, connect_failed, boot_rejected, "
+        "call_error, timeout or disconnect"
+    )
+    message: str

@@ -11,6 +11,7 @@ from ocppsim.runtime.logbus import LogBus
 from ocppsim.services.accounts import Accounts
 from ocppsim.services.chargers import Chargers
 from ocppsim.services.clock import Clock, utc_now
+from ocppsim.services.loadtests import LoadTestLimits, LoadTests
 from ocppsim.services.logs import Logs
 from ocppsim.services.settings import Settings
 from ocppsim.store.db import create_engine, migrate
@@ -24,11 +25,17 @@ class Services:
     chargers: Chargers
     settings: Settings
     logs: Logs
+    loadtests: LoadTests
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     async def open(
-        cls, database_url: str, *, clock: Clock = utc_now, fleet: Fleet | None = None
+        cls,
+        database_url: str,
+        *,
+        clock: Clock = utc_now,
+        fleet: Fleet | None = None,
+        loadtest_limits: LoadTestLimits | None = None,
     ) -> Services:
         """Open (and migrate) the database; raises ``StoreError`` with a readable message.
 
@@ -53,11 +60,13 @@ class Services:
             chargers=chargers,
             settings=Settings(store, on_change=chargers.settings_changed),
             logs=logs,
+            loadtests=LoadTests(store, loadtest_limits),
         )
         services._tasks.append(asyncio.create_task(logs.run_pruner(), name="ocpp-log-pruner"))
         return services
 
     async def close(self) -> None:
+        await self.loadtests.shutdown()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
