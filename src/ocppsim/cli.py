@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import secrets
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import TypeVar
 
 import click
 
 from ocppsim.config import Config, ConfigError
+from ocppsim.core import model
 from ocppsim.services.container import Services
 from ocppsim.services.errors import ServiceError
 from ocppsim.store.db import StoreError
@@ -158,3 +162,113 @@ def user_rotate_key(name: str) -> None:
     """Revoke all of NAME's API keys and print a new one (once)."""
     key = _run(_config(), lambda s: s.accounts.rotate_key(name))
     click.echo(f"New API key for {name} (shown once; the old keys stop working now): {key.key}")
+
+
+def _progress(line: str) -> None:
+    """The live line: rewritten in place on a terminal, one line each time elsewhere."""
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\x1b[K" + line)
+        sys.stderr.flush()
+    else:
+        click.echo(line, err=True)
+
+
+def _duration(text: str) -> float:
+    units = {"s": 1.0, "m": 60.0, "h": 3600.0}
+    raw = text.strip().lower()
+    factor = units.get(raw[-1:], 0.0)
+    number = raw[:-1] if factor else raw
+    try:
+        seconds = float(number) * (factor or 1.0)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a duration such as 60s, 5m or 90") from None
+    if not 0 < seconds <= 7 * 86400:
+        raise click.BadParameter("must be more than 0 and at most 7 days")
+    return seconds
+
+
+@main.command()
+@click.option("--url", required=True, help="The backend: ws://host:port/path (ids are appended).")
+@click.option("--target", type=click.IntRange(1, 200_000), required=True, help="Chargers.")
+@click.option(
+    "--mode",
+    type=click.Choice(["idle", "connect", "charging"]),
+    default="charging",
+    show_default=True,
+)
+@click.option("--duration", default="60s", show_default=True, help="How long the run lasts.")
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=500, show_default=True)
+@click.option(
+    "--versions",
+    default="1.6=1",
+    show_default=True,
+    help="OCPP version mix as shares, e.g. 1.6=0.5,2.0.1=0.3,2.1=0.2.",
+)
+@click.option("--prefix", default="LOAD-", show_default=True, help="Ids are prefix + 00001...")
+@click.option("--meter-interval", type=click.IntRange(5, 3600), default=60, show_default=True)
+@click.option("--heartbeat-interval", type=click.IntRange(10, 3600), default=300)
+@click.option("--rfid", default="AABBCCDD", show_default=True, help="The id tag chargers use.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Default: one per core.")
+@click.option(
+    "--source-address", multiple=True, help="Local address to dial from (repeat to spread)."
+)
+@click.option("--report", type=click.Path(dir_okay=False), default=None, help="Write JSON here.")
+@click.option(
+    "--max-errors", type=click.IntRange(0), default=0, show_default=True, help="Exit 1 above."
+)
+def loadtest(
+    url: str,
+    target: int,
+    mode: str,
+    duration: str,
+    batch_size: int,
+    versions: str,
+    prefix: str,
+    meter_interval: int,
+    heartbeat_interval: int,
+    rfid: str,
+    workers: int | None,
+    source_address: tuple[str, ...],
+    report: str | None,
+    max_errors: int,
+) -> None:
+    """Load-test a backend without the server: TARGET chargers against URL, a live progress
+    line, and a JSON report at the end (stdout, or --report). Exits 1 when chargers did not all
+    boot (connect, charging) or errors exceed --max-errors: fit for CI."""
+    from ocppsim.loadtest.plan import MassMode, Plan, parse_versions
+    from ocppsim.loadtest.standalone import run_standalone
+
+    try:
+        shares = {k.strip(): float(v) for k, v in (p.split("=", 1) for p in versions.split(","))}
+        mix = parse_versions(shares)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--versions") from None
+    try:
+        model.check_id_tag(rfid)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--rfid") from None
+    plan = Plan(
+        backend_url=url,
+        target=target,
+        mode=MassMode(mode),
+        batch_size=batch_size,
+        versions=mix,
+        prefix=prefix,
+        meter_interval=meter_interval,
+        heartbeat_interval=heartbeat_interval,
+        id_tag=rfid,
+        source_addresses=source_address,
+    )
+    try:
+        result, ok = asyncio.run(run_standalone(plan, _duration(duration), workers, _progress))
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    text = json.dumps(result, indent=2)
+    if report:
+        Path(report).write_text(text + "\n")
+        click.echo(f"report written to {report}", err=True)
+    else:
+        click.echo(text)
+    errors = int(result["stats"]["errors"])
+    if not ok or errors > max_errors:
+        raise SystemExit(1)
