@@ -104,6 +104,7 @@ def create_app(config: Config, *, services: Services | None = None) -> FastAPI:
                 workers=config.loadtest_workers,
                 max_chargers=config.loadtest_max_chargers,
                 source_addresses=config.loadtest_source_addresses,
+                enabled=config.run_chargers,
             ),
         )
         app.state.services = opened

@@ -121,8 +121,9 @@ class _Worker:
         if process is None:
             return
         if process.returncode is None:
-            with contextlib.suppress(WorkerError):
-                await self.request("exit", 2.0)
+            # End of input: the worker disconnects its chargers and exits.
+            if process.stdin is not None:
+                process.stdin.close()
             try:
                 async with asyncio.timeout(15.0):
                     await process.wait()

@@ -52,6 +52,8 @@ class LoadTestLimits:
     workers: int | None = None
     max_chargers: int = 20_000
     source_addresses: tuple[str, ...] = ()
+    #: False on a server that runs no chargers (API-only mode).
+    enabled: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +153,8 @@ class LoadTests:
     async def apply(self, user_id: int, request: ApplyRequest) -> RunStats:
         """Start or change the user's run; refuses what cannot fit before anything starts."""
         _check(request)
+        if not self.limits.enabled and request.target > 0:
+            raise Conflict("this server runs no chargers (API-only mode): no load tests")
         settings = await self._store.get_settings(user_id)
         async with self._lock:
             run = self._runs.get(user_id)
