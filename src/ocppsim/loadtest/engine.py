@@ -62,6 +62,21 @@ class _Mass:
     settled: bool = True
 
 
+def _mass_spec(plan: Plan) -> ChargerSpec:
+    return ChargerSpec(
+        charger_type=ChargerType.AC,
+        max_power_kw=plan.max_power_kw,
+        num_connectors=1,
+        id_tag=plan.id_tag,
+        heartbeat_interval=plan.heartbeat_interval,
+        meter_interval=plan.meter_interval,
+        # Later sessions (after an EV is full) start by themselves; targets above any
+        # battery, so a session lasts until the EV is full.
+        autopilot_energy_kwh=(200.0, 200.0),
+        autopilot_gap_s=(5.0, 30.0),
+    )
+
+
 def _rebuild_key(plan: Plan) -> tuple[Any, ...]:
     """What the chargers are built from: when it changes, the run is rebuilt."""
     return (
@@ -103,6 +118,7 @@ class LoadEngine:
         self.batches = 0
         self.ramp_started = 0
         self._built_from: tuple[Any, ...] | None = None
+        self._shared_spec: tuple[tuple[Any, ...], ChargerSpec] | None = None
         self._retired_sent = 0
         self._retired_received = 0
         self._generation = 0
@@ -212,24 +228,19 @@ class LoadEngine:
         for m in batch:
             m.settled = True
 
+    def _spec(self, plan: Plan) -> ChargerSpec:
+        """The one spec every charger of the plan shares (it is immutable)."""
+        key = _rebuild_key(plan)
+        if self._shared_spec is None or self._shared_spec[0] != key:
+            self._shared_spec = (key, _mass_spec(plan))
+        return self._shared_spec[1]
+
     def _create(self, index: int, plan: Plan) -> _Mass:
         chargepoint_id = plan.chargepoint_id(index)
-        spec = ChargerSpec(
-            charger_type=ChargerType.AC,
-            max_power_kw=plan.max_power_kw,
-            num_connectors=1,
-            id_tag=plan.id_tag,
-            heartbeat_interval=plan.heartbeat_interval,
-            meter_interval=plan.meter_interval,
-            # Later sessions (after an EV is full) start by themselves; targets above any
-            # battery, so a session lasts until the EV is full.
-            autopilot_energy_kwh=(200.0, 200.0),
-            autopilot_gap_s=(5.0, 30.0),
-        )
         m = _Mass(index, chargepoint_id)
         identity = Identity("ocppsim", "Sim-AC", chargepoint_id[-25:], __version__)
         m.session = Session(
-            Charger(spec, self.rng),
+            Charger(self._spec(plan), self.rng),
             plan.version_of(index),
             identity,
             record_frames=False,

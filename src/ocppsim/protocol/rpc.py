@@ -9,7 +9,6 @@ also while our own CALL waits for its answer, so crossing CALLs complete (R20).
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,8 +116,10 @@ class Rpc:
     dropped: int = 0
     frames_sent: int = 0
     frames_received: int = 0
-    _queue: deque[Outgoing] = field(default_factory=deque)
-    _tx: deque[Outgoing] = field(default_factory=deque)
+    # Lists, not deques: they hold a message or two, and an empty deque costs 600 bytes,
+    # which a 10,000-charger load test pays twice per charger.
+    _queue: list[Outgoing] = field(default_factory=list)
+    _tx: list[Outgoing] = field(default_factory=list)
     _in_flight: _InFlight | None = None
     _out: list[str] = field(default_factory=list)
     _actions_in: dict[str, str] = field(default_factory=dict)
@@ -131,7 +132,7 @@ class Rpc:
             self._tx.append(out)
         elif self.connected:
             if out.priority:
-                self._queue.appendleft(out)
+                self._queue.insert(0, out)
             else:
                 self._queue.append(out)
         else:
@@ -163,9 +164,9 @@ class Rpc:
                     return out
             return None
         if self._tx and self._tx[0].not_before <= now:
-            return self._tx.popleft()
+            return self._tx.pop(0)
         if self._queue:
-            return self._queue.popleft()
+            return self._queue.pop(0)
         return None
 
     def next_deadline(self) -> float:
@@ -199,7 +200,7 @@ class Rpc:
         out.attempts += 1
         if out.attempts < self.tx_attempts:
             out.not_before = now + self.tx_interval * out.attempts
-            self._tx.appendleft(out)
+            self._tx.insert(0, out)
         else:
             self.dropped += 1
             self._fail(out, f"{why}; dropped after {out.attempts} attempts", now)
@@ -226,10 +227,10 @@ class Rpc:
         flight, self._in_flight = self._in_flight, None
         if flight is not None:
             if flight.out.transactional:
-                self._tx.appendleft(flight.out)
+                self._tx.insert(0, flight.out)
             else:
                 self._fail(flight.out, "connection lost", now)
-        queued, self._queue = self._queue, deque()
+        queued, self._queue = self._queue, []
         for out in queued:
             self._fail(out, "connection lost", now)
 

@@ -36,6 +36,8 @@ def _new_id() -> str:
 
 
 class Session:
+    __slots__ = ("adapter", "charger", "config", "model", "reboot", "rpc", "subprotocol", "version")
+
     def __init__(
         self,
         charger: Charger,

@@ -9,6 +9,7 @@ while dialing.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import math
 import random
@@ -40,8 +41,36 @@ class Endpoint:
     require_tls: bool = False
 
 
+#: The context every charger's timer callbacks run in: call_later would otherwise copy the
+#: current context for each of them (no runtime code uses context variables).
+_CONTEXT = contextvars.copy_context()
+#: Reboot tasks of every runner (a set per runner would cost 200 bytes each).
+_TASKS: set[asyncio.Task[None]] = set()
+
+
 class Runner:
     """Keeps ``session`` connected to ``endpoint`` until ``close()``."""
+
+    __slots__ = (
+        "_closing",
+        "_dialing",
+        "_drained",
+        "_loop",
+        "_retry",
+        "_timer",
+        "_timer_at",
+        "attempt",
+        "backoff",
+        "clock",
+        "connected",
+        "connection",
+        "connection_error",
+        "endpoint",
+        "on_event",
+        "on_frames",
+        "rng",
+        "session",
+    )
 
     def __init__(
         self,
@@ -72,7 +101,6 @@ class Runner:
         self._retry: asyncio.TimerHandle | None = None
         self._closing = False
         self._drained: asyncio.Future[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -116,7 +144,7 @@ class Runner:
     def _dial_soon(self, delay: float) -> None:
         if self._closing:
             return
-        self._retry = self._loop.call_later(delay, self._dial)
+        self._retry = self._loop.call_later(delay, self._dial, context=_CONTEXT)
 
     def _dial(self) -> None:
         self._retry = None
@@ -222,8 +250,8 @@ class Runner:
         if session.reboot is not None and not self._closing:
             reboot, session.reboot = session.reboot, None
             task = self._loop.create_task(self._reboot(reboot.hard))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            _TASKS.add(task)
+            task.add_done_callback(_TASKS.discard)
         drained = self._drained
         if drained is not None and not drained.done() and session.quiet():
             drained.set_result(None)
@@ -238,7 +266,7 @@ class Runner:
         self._timer_at = deadline
         if deadline != math.inf and not self._closing:
             delay = max(0.0, deadline - self.clock())
-            self._timer = self._loop.call_later(delay, self._on_timer)
+            self._timer = self._loop.call_later(delay, self._on_timer, context=_CONTEXT)
 
     async def _reboot(self, hard: bool) -> None:
         """Reset: let the stop messages and any unanswered CALL finish (bounded), close, power

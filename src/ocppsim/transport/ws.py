@@ -80,6 +80,17 @@ class ConnectOptions:
 class _Listener(WSListener):
     """Bridges picows callbacks to a Handler; is also the Connection handed to the caller."""
 
+    __slots__ = (
+        "_close_timer",
+        "close_reason",
+        "closed",
+        "closing",
+        "handler",
+        "ready",
+        "subprotocol",
+        "transport",
+    )
+
     def __init__(self, handler: Handler, subprotocol: str) -> None:
         super().__init__()
         self.handler = handler
@@ -266,6 +277,10 @@ async def connect(url: str, handler: Handler, options: ConnectOptions) -> Connec
         raise _describe(exc, url) from None
     assert isinstance(listener, _Listener)
     offered = transport.response.headers.get("Sec-WebSocket-Protocol", "")
+    # picows keeps the handshake's request and response, headers included, for the life of
+    # the connection (about 2.7 KB each): what is needed is read, so let the headers go.
+    transport.request.headers.clear()
+    transport.response.headers.clear()
     if offered.strip() != options.subprotocol:
         transport.send_close(WSCloseCode.PROTOCOL_ERROR, b"subprotocol required")
         transport.disconnect()

@@ -10,6 +10,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ocppsim.core.charger import Charger, Refused, Registration
 from ocppsim.core.intents import (
@@ -108,6 +109,36 @@ class _Tx:
 class V201Adapter:
     """Translates for one charging station (OCPP 2.0.1)."""
 
+    __slots__ = (
+        "_by_id",
+        "_new_transaction_id",
+        "_on_variable",
+        "_reported",
+        "_tx",
+        "charger",
+        "identity",
+        "model",
+        "pending_calls",
+        "queued_transaction_messages",
+    )
+
+    #: The CSMS requests answered, by action: the method's name (one table for all stations).
+    HANDLERS: ClassVar[dict[str, str]] = {
+        "RequestStartTransaction": "_request_start",
+        "RequestStopTransaction": "_request_stop",
+        "Reset": "_reset",
+        "ChangeAvailability": "_change_availability",
+        "GetVariables": "_get_variables",
+        "SetVariables": "_set_variables",
+        "GetBaseReport": "_get_base_report",
+        "GetReport": "_get_report",
+        "TriggerMessage": "_trigger",
+        "UnlockConnector": "_unlock",
+        "DataTransfer": "_data_transfer",
+        "ClearCache": "_clear_cache",
+        "GetTransactionStatus": "_get_transaction_status",
+    }
+
     dialect = DIALECT
     version_label = "2.0.1"
     not_supported = NOT_SUPPORTED
@@ -131,21 +162,6 @@ class V201Adapter:
         self.pending_calls: list[Outgoing] = []
         # Several core statuses are one 2.x status (Occupied): report only real changes.
         self._reported: dict[int, str] = {}
-        self._handlers: dict[str, Callable[[Payload, float], Payload]] = {
-            "RequestStartTransaction": self._request_start,
-            "RequestStopTransaction": self._request_stop,
-            "Reset": self._reset,
-            "ChangeAvailability": self._change_availability,
-            "GetVariables": self._get_variables,
-            "SetVariables": self._set_variables,
-            "GetBaseReport": self._get_base_report,
-            "GetReport": self._get_report,
-            "TriggerMessage": self._trigger,
-            "UnlockConnector": self._unlock,
-            "DataTransfer": self._data_transfer,
-            "ClearCache": lambda _p, _n: {"status": "Accepted"},
-            "GetTransactionStatus": self._get_transaction_status,
-        }
         self.queued_transaction_messages: Callable[[], int] = lambda: 0
 
     # ------------------------------------------------------------------ helpers
@@ -388,12 +404,16 @@ class V201Adapter:
     def handle(self, action: str, payload: Payload, now: float) -> Payload:
         if self.charger.registration == Registration.REJECTED:
             raise CallError("SecurityError", "the charging station is not accepted (B03.FR.08)")
-        handler = self._handlers.get(action)
-        if handler is None:
+        name = self.HANDLERS.get(action)
+        if name is None:
             if action in self.not_supported:
                 raise CallError("NotSupported", f"{action} is not supported by ocppsim")
             raise CallError("NotImplemented", f"unknown action {action}")
+        handler: Callable[[Payload, float], Payload] = getattr(self, name)
         return handler(payload, now)
+
+    def _clear_cache(self, p: Payload, now: float) -> Payload:
+        return {"status": "Accepted"}
 
     def _request_start(self, p: Payload, now: float) -> Payload:
         if not self.charger.accepted:

@@ -32,6 +32,7 @@ NOT_SUPPORTED = NOT_SUPPORTED_201 | frozenset(
 
 
 class V21Adapter(V201Adapter):
+    __slots__ = ()
     dialect = DIALECT
     version_label = "2.1"
     not_supported = NOT_SUPPORTED
