@@ -11,6 +11,7 @@ import pytest
 
 from ocppsim.core.model import OcppVersion
 from ocppsim.democsms import DemoCsms
+from ocppsim.loadtest import preflight
 from ocppsim.loadtest.engine import LoadEngine
 from ocppsim.loadtest.plan import MassMode, Plan
 from ocppsim.protocol import schemas
@@ -194,3 +195,12 @@ async def test_a_refused_connection_is_an_error_and_the_ramp_goes_on(engine: Loa
     assert s["errors_by_kind"].get("connect_refused", 0) >= 3
     assert s["connected"] == 0
     assert s["batches"] == 3
+
+
+async def test_preflight_names_a_backend_that_is_not_there() -> None:
+    with pytest.raises(preflight.PreflightError, match="refused the connection"):
+        await preflight.check_backend("ws://127.0.0.1:9/ocpp")
+    with pytest.raises(preflight.PreflightError, match="is not a ws:// or wss:// URL"):
+        await preflight.check_backend("http://127.0.0.1:9")
+    with pytest.raises(preflight.PreflightError, match="unknown"):
+        await preflight.check_backend("ws://no-such-host.invalid:9000")

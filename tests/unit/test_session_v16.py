@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 
 from ocppsim.core.charger import Refused
 from ocppsim.core.intents import StopReason
 from ocppsim.core.model import ChargerType
+from ocppsim.protocol.session import new_message_id
 from tests.unit.ocpp_peer import Peer, make_session
 
 
@@ -402,3 +404,11 @@ def test_reboot_required_keys() -> None:
     peer = booted()
     req = [2, "s", "ChangeConfiguration", {"key": "SecurityProfile", "value": "1"}]
     assert peer.send(req)[2] == {"status": "RebootRequired"}
+
+
+def test_message_ids_are_random_uuid4_strings() -> None:
+    ids = {new_message_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    for text in list(ids)[:200]:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, text)

@@ -7,7 +7,7 @@ is chosen here, once, in one ``match``.
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -31,8 +31,11 @@ SUBPROTOCOLS = {
 }
 
 
-def _new_id() -> str:
-    return str(uuid.uuid4())
+def new_message_id() -> str:
+    """A random UUID4 string (RFC 9562 §5.4), built without the ``uuid.UUID`` object: a
+    third of the cost, and every CALL needs one."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 class Session:
@@ -44,7 +47,7 @@ class Session:
         version: OcppVersion,
         identity: Identity,
         *,
-        new_id: Callable[[], str] = _new_id,
+        new_id: Callable[[], str] = new_message_id,
         record_frames: bool = True,
         message_timeout: float = 30.0,
         on_answer: AnswerObserver | None = None,
