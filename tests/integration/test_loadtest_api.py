@@ -221,20 +221,24 @@ async def test_an_unreachable_backend_is_refused_before_the_run_starts(site: Sit
 
 
 async def test_a_run_that_cannot_fit_the_open_file_limit_is_refused(db_url: str) -> None:
-    import resource
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    async for site in open_site(db_url, LoadTestLimits(workers=1, max_chargers=10**6)):
+    limits = LoadTestLimits(workers=2, open_file_limit=1000)
+    async for site in open_site(db_url, limits):
         alice = await site.user("alice")
-        # Beyond the REST range the API refuses first; the preflight speaks for what fits it.
-        if hard >= 10_000 + 256:
-            pytest.skip(f"the open-file limit {hard} fits the largest API run")
         r = await site.api.post(
-            "/api/mass-charger/apply", json={"target": 10_000, "mode": "idle"}, headers=alice
+            "/api/mass-charger/apply", json={"target": 2000, "mode": "idle"}, headers=alice
         )
         assert r.status_code == 409
-        assert "open files" in r.json()["error"]
-    assert (soft, hard) == resource.getrlimit(resource.RLIMIT_NOFILE)
+        assert r.json()["error"].startswith(
+            "2000 chargers need about 1256 open files in each of the 2 load-test worker "
+            "processes, but the limit is 1000"
+        )
+        assert (await site.stats(alice))["running"] is False
+        assert site.services.loadtests.pool is None  # nothing was started
+        r = await site.api.post(
+            "/api/mass-charger/apply", json={"target": 1400, "mode": "idle"}, headers=alice
+        )
+        assert r.status_code == 200
+        assert (await site.wait(alice, lambda s: s["created"] == 1400))["running"] is True
 
 
 async def test_the_cli_runs_a_load_test_and_writes_a_report(tmp_path: Any) -> None:

@@ -54,6 +54,8 @@ class LoadTestLimits:
     source_addresses: tuple[str, ...] = ()
     #: False on a server that runs no chargers (API-only mode).
     enabled: bool = True
+    #: The open-file limit a worker may reach (None: this process's hard limit).
+    open_file_limit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +188,7 @@ class LoadTests:
             return
         workers = self._pool.size if self._pool else WorkerPool(self.limits.workers).size
         try:
-            preflight.check_open_files(plan.target + others, workers)
+            preflight.check_open_files(plan.target + others, workers, self.limits.open_file_limit)
             preflight.check_ports(plan.target + others, len(plan.source_addresses))
             if plan.mode != MassMode.IDLE:
                 await preflight.check_backend(plan.backend_url)
