@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     # first (its p99 must stay low while a run ramps); alone, a worker still gets every cycle.
     os.nice(NICENESS)
     # Fewer young-generation collections during a ramp that allocates thousands of chargers.
-    gc.set_threshold(20_000, 20, 20)
+    gc.set_threshold(50_000, 50, 100)
     worker = Worker(args.shard, args.shards)
     try:
         import uvloop
