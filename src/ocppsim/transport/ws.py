@@ -287,8 +287,9 @@ async def connect(url: str, handler: Handler, options: ConnectOptions) -> Connec
                 logger_name=_PICOWS_LOG,
                 socket_factory=(lambda _url: _bound_socket(source)) if source else None,
                 read_buffer_init_size=READ_BUFFER,
-                # uvloop's own TCP transport: less memory per connection than aiofastnet's
-                # and no slower here (measured with benchmarks/loadtest.py).
+                # uvloop's own TCP transport: 5 KB less per connection than aiofastnet's, for
+                # about 7 % more CPU per message (benchmarks/engine_v16.py); memory is what
+                # bounds a load test, and its CPU per call stays far below the goal.
                 use_aiofastnet=False,
             )
     except asyncio.CancelledError:
