@@ -106,9 +106,8 @@ class Errors:
         self.by_kind.clear()
 
 
-#: Counters every shard reports, summed by the pool.
-COUNTERS = (
-    "target",
+#: What a run shows of its counters (the REST stats).
+SHOWN = (
     "created",
     "connecting",
     "connected",
@@ -117,10 +116,9 @@ COUNTERS = (
     "errors",
     "messages_sent",
     "messages_received",
-    "ramp_started",
-    "ramp_pending",
-    "batches",
 )
+#: Counters every shard reports, summed by the pool.
+COUNTERS = ("target", *SHOWN, "ramp_started", "ramp_pending", "batches")
 
 
 def merge(shards: list[dict[str, Any]]) -> dict[str, Any]:

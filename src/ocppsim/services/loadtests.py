@@ -28,20 +28,11 @@ from ocppsim.loadtest.plan import (
     parse_versions,
 )
 from ocppsim.loadtest.pool import LoadTest, WorkerError, WorkerPool
+from ocppsim.loadtest.stats import SHOWN
 from ocppsim.services.errors import Conflict, Invalid, TooMany
 from ocppsim.store.repository import Store
 
 _PREFIX = re.compile(r"^[A-Za-z0-9._~-]*$")
-_COUNTERS = (
-    "created",
-    "connecting",
-    "connected",
-    "booted",
-    "charging",
-    "errors",
-    "messages_sent",
-    "messages_received",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +201,7 @@ class LoadTests:
                 meter_interval=DEFAULT_METER_INTERVAL,
                 batch_size=settings.mass_batch_size,
                 started_at=None,
-                counters=dict.fromkeys(_COUNTERS, 0),
+                counters=dict.fromkeys(SHOWN, 0),
                 messages_per_second=0.0,
                 ramp={"started": 0, "pending": 0, "batches": 0, "progress": 1.0, "done": True},
                 latency={},
@@ -230,7 +221,7 @@ class LoadTests:
             meter_interval=plan.meter_interval,
             batch_size=plan.batch_size,
             started_at=datetime.fromtimestamp(run.started_at, UTC) if run.started_at else None,
-            counters={name: int(total[name]) for name in _COUNTERS},
+            counters={name: int(total[name]) for name in SHOWN},
             messages_per_second=float(total["messages_per_second"]),
             ramp={
                 "started": started,
