@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -315,3 +316,22 @@ async def test_the_cli_refuses_an_unreachable_backend_with_a_readable_message() 
     _out, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 1
     assert err.decode().strip() == "Error: the backend 127.0.0.1:9 refused the connection"
+
+
+async def test_a_worker_that_dies_is_restarted_and_gets_its_shard_back(site: Site) -> None:
+    alice = await site.user("alice")
+    r = await site.api.post(
+        "/api/mass-charger/apply", json={"target": 6, "mode": "connect"}, headers=alice
+    )
+    assert r.status_code == 200
+    await site.wait(alice, lambda s: s["booted"] == 6)
+    pool = site.services.loadtests.pool
+    assert pool is not None
+    victim = pool.pids()[0]
+    os.kill(victim, signal.SIGKILL)
+    # Its three chargers go with it; the next reads restart it and re-send the plan.
+    s = await site.wait(alice, lambda s: s["booted"] == 6 and s["created"] == 6, timeout=30)
+    assert victim not in pool.pids()
+    assert len(pool.pids()) == 2
+    assert s["errors"] == 0
+    assert site.csms.counters["BootNotification.Accepted"] == 9  # three booted anew

@@ -4,8 +4,8 @@ The API's event loop must not share a core with thousands of chargers (DESIGN.md
 from under 8 ms to 170-550 ms with the engine in-process), and one process holds at most about
 20,000 sockets here. So each worker process holds shard ``i`` of every run, and the pool talks
 to them over pipes (``worker``'s JSON lines), fans a run's commands out and merges the answers.
-A worker that dies is started again on the next request; the chargers it held are gone and the
-next ``apply`` creates them anew.
+A worker that dies is started again on the next request, and the next stats read sends it its
+runs' plans again, so its chargers are built and ramped anew.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ class _Worker:
         self._waiting: dict[int, asyncio.Future[Any]] = {}
         self._ids = itertools.count(1)
         self._lock = asyncio.Lock()
+        #: How often the process was started: a change means its shards are gone.
+        self.starts = 0
 
     @property
     def alive(self) -> bool:
@@ -69,6 +71,7 @@ class _Worker:
                 limit=1 << 24,
             )
             self._reader = asyncio.create_task(self._read(self.process))
+            self.starts += 1
 
     async def _read(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
@@ -149,6 +152,14 @@ class WorkerPool:
     def pids(self) -> list[int]:
         return [w.process.pid for w in self._workers if w.process is not None and w.alive]
 
+    def starts(self) -> list[int]:
+        return [w.starts for w in self._workers]
+
+    async def request(
+        self, index: int, op: str, timeout: float = REQUEST_TIMEOUT, **fields: Any
+    ) -> Any:
+        return await self._workers[index].request(op, timeout, **fields)
+
     async def broadcast(
         self, op: str, timeout: float = REQUEST_TIMEOUT, **fields: Any
     ) -> list[Any]:
@@ -170,12 +181,27 @@ class LoadTest:
         self.started_at: float | None = None
         self._rate_sample: tuple[float, int] | None = None
         self._rate = 0.0
+        self._starts: list[int] = []
 
     async def apply(self, plan: Plan) -> None:
         if self.plan is None:
             self.started_at = time.time()
         self.plan = plan
         await self.pool.broadcast("apply", run=self.key, plan=plan.to_json())
+        self._starts = self.pool.starts()
+
+    async def _recover(self) -> None:
+        """A worker that was started again lost its shard: send it the plan once more, and
+        its chargers are built and ramped anew."""
+        plan = self.plan
+        starts = self.pool.starts()
+        if plan is None or starts == self._starts:
+            return
+        for index, (now, then) in enumerate(zip(starts, self._starts, strict=True)):
+            if now != then:
+                log.warning("re-applying run %s to restarted worker %d", self.key, index)
+                await self.pool.request(index, "apply", run=self.key, plan=plan.to_json())
+        self._starts = starts
 
     async def settled(self, timeout: float = 120.0) -> None:
         """Wait until every shard reached the plan (raises WorkerError after ``timeout``)."""
@@ -183,6 +209,7 @@ class LoadTest:
 
     async def stats(self) -> dict[str, Any]:
         shards = [s for s in await self.pool.broadcast("stats", run=self.key) if s]
+        await self._recover()
         total = merge(shards)
         now = time.monotonic()
         messages = int(total["messages_sent"]) + int(total["messages_received"])
