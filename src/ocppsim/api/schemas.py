@@ -434,6 +434,6 @@ class MassErrorOut(BaseModel):
     chargepoint_id: str
     kind: str = Field(
         description="connect_refused, handshake_rejected, connect_failed, boot_rejected, "
-        "call_error, timeout or disconnect"
+        "call_error, invalid_answer, timeout or disconnect"
     )
     message: str

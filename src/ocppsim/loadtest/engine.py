@@ -355,6 +355,8 @@ class LoadEngine:
         boot = action == "BootNotification"
         if outcome == "timeout":
             self._error(m, "timeout", f"{action}: no answer in {self.message_timeout:.0f} s")
+        elif outcome == "invalid answer":
+            self._error(m, "invalid_answer", f"{action}: the answer breaks its schema")
         elif outcome:
             self._error(m, "call_error", f"{action}: {outcome}")
         elif boot:
