@@ -236,6 +236,7 @@ def loadtest(
     line, and a JSON report at the end (stdout, or --report). Exits 1 when chargers did not all
     boot (connect, charging) or errors exceed --max-errors: fit for CI."""
     from ocppsim.loadtest.plan import MassMode, Plan, parse_versions
+    from ocppsim.loadtest.pool import WorkerError
     from ocppsim.loadtest.standalone import run_standalone
 
     try:
@@ -261,7 +262,7 @@ def loadtest(
     )
     try:
         result, ok = asyncio.run(run_standalone(plan, _duration(duration), workers, _progress))
-    except RuntimeError as exc:
+    except (RuntimeError, WorkerError) as exc:
         raise click.ClickException(str(exc)) from None
     text = json.dumps(result, indent=2)
     if report:

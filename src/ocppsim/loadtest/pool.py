@@ -34,6 +34,10 @@ class WorkerError(Exception):
     """A worker did not answer, or answered with an error."""
 
 
+class _WorkerExited(WorkerError):
+    """The worker process ended while a request waited for it."""
+
+
 class _Worker:
     def __init__(self, index: int, shards: int) -> None:
         self.index = index
@@ -95,29 +99,37 @@ class _Worker:
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(
-                    WorkerError(f"load-test worker {self.index} exited ({process.returncode})")
+                    _WorkerExited(f"load-test worker {self.index} exited ({process.returncode})")
                 )
         self._waiting.clear()
 
     async def request(self, op: str, timeout: float, **fields: Any) -> Any:
-        await self.ensure_started()
-        process = self.process
-        assert process is not None
-        assert process.stdin is not None
-        request_id = next(self._ids)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting[request_id] = future
-        try:
-            process.stdin.write(orjson.dumps({"id": request_id, "op": op, **fields}) + b"\n")
-            await process.stdin.drain()
-            async with asyncio.timeout(timeout):
-                return await future
-        except (ConnectionError, BrokenPipeError):
-            raise WorkerError(f"load-test worker {self.index} is gone") from None
-        except TimeoutError:
-            raise WorkerError(f"load-test worker {self.index} did not answer {op}") from None
-        finally:
-            self._waiting.pop(request_id, None)
+        """Send one request and wait for its answer; a worker found dead is started again
+        (once) before the request gives up."""
+        for attempt in (1, 2):
+            await self.ensure_started()
+            process = self.process
+            assert process is not None
+            assert process.stdin is not None
+            request_id = next(self._ids)
+            future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            self._waiting[request_id] = future
+            try:
+                process.stdin.write(orjson.dumps({"id": request_id, "op": op, **fields}) + b"\n")
+                await process.stdin.drain()
+                async with asyncio.timeout(timeout):
+                    return await future
+            except (ConnectionError, BrokenPipeError, _WorkerExited):
+                if attempt == 2:
+                    raise WorkerError(f"load-test worker {self.index} is gone") from None
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(5.0):
+                        await process.wait()  # it died: let ensure_started see that
+            except TimeoutError:
+                raise WorkerError(f"load-test worker {self.index} did not answer {op}") from None
+            finally:
+                self._waiting.pop(request_id, None)
+        raise AssertionError("unreachable")
 
     async def close(self) -> None:
         process = self.process
