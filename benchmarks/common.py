@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import platform
-import resource
 import socket
 import subprocess
 import sys
@@ -14,6 +13,8 @@ import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
+
+from ocppsim.loadtest.preflight import raise_open_file_limit
 
 T = TypeVar("T")
 
@@ -29,9 +30,7 @@ def free_port() -> int:
 
 def raise_open_files(needed: int) -> int:
     """Raise the soft open-file limit to the hard limit; refuse if ``needed`` cannot fit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    hard = raise_open_file_limit()
     if hard < needed:
         sys.exit(f"open-file limit {hard} is below the {needed} this run needs")
     return hard

@@ -26,6 +26,14 @@ def open_file_limit() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[1]
 
 
+def raise_open_file_limit() -> int:
+    """Raise this process's soft open-file limit to the hard one; returns the new limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
 def check_open_files(chargers: int, workers: int, limit: int | None = None) -> None:
     """Each of ``workers`` processes holds about chargers / workers sockets."""
     hard = open_file_limit() if limit is None else limit

@@ -19,7 +19,6 @@ import contextlib
 import gc
 import logging
 import os
-import resource
 import sys
 import zlib
 from typing import Any
@@ -28,19 +27,12 @@ import orjson
 
 from ocppsim.loadtest.engine import LoadEngine
 from ocppsim.loadtest.plan import Plan
+from ocppsim.loadtest.preflight import raise_open_file_limit
 
 log = logging.getLogger("ocppsim.loadtest.worker")
 
 #: How much lower than the server a worker runs (see ``main``).
 NICENESS = 5
-
-
-def raise_open_file_limit() -> int:
-    """Raise the soft open-file limit to the hard one; returns the new limit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return hard
 
 
 class Worker:
