@@ -22,7 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from ocppsim.services.clock import Clock, utc_now
 from ocppsim.services.errors import Conflict, Invalid, NotFound
 from ocppsim.services.settings import default_settings
-from ocppsim.store.records import ApiKeyRecord, DuplicateError, UserRecord
+from ocppsim.store.records import DuplicateError, UserRecord
 from ocppsim.store.repository import Store
 
 KEY_SCHEME = "ocps"
@@ -167,15 +167,13 @@ class Accounts:
     async def authenticate(self, key: str) -> Principal | None:
         """The owner of ``key``, or None. Revoked keys fail at once (no cache)."""
         match = _KEY_RE.match(key)
-        record: ApiKeyRecord | None = None
+        found = None
         if match:
-            record = await self._store.key_by_prefix(f"{KEY_SCHEME}_{match.group(1)}")
-        expected = record.digest if record else _DUMMY_DIGEST
-        if not hmac.compare_digest(expected, _digest(key)) or record is None:
+            found = await self._store.key_and_owner(f"{KEY_SCHEME}_{match.group(1)}")
+        expected = found[0].digest if found else _DUMMY_DIGEST
+        if not hmac.compare_digest(expected, _digest(key)) or found is None:
             return None
-        user = await self._store.user_by_id(record.user_id)
-        if user is None:
-            return None
+        record, user = found
         now = self._clock()
         if record.last_used_at is None or now - record.last_used_at >= LAST_USED_RESOLUTION:
             await self._store.touch_key(record.id, now)

@@ -88,11 +88,6 @@ class Store:
             row = (await conn.execute(users.select().where(users.c.name == name))).one_or_none()
         return None if row is None else _user(row)
 
-    async def user_by_id(self, user_id: int) -> UserRecord | None:
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(users.select().where(users.c.id == user_id))).one_or_none()
-        return None if row is None else _user(row)
-
     async def list_users(self) -> list[UserRecord]:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(users.select().order_by(users.c.id))).all()
@@ -104,12 +99,22 @@ class Store:
                 (await conn.execute(sa.select(sa.func.count()).select_from(users))).scalar_one()
             )
 
-    async def key_by_prefix(self, prefix: str) -> ApiKeyRecord | None:
+    async def key_and_owner(self, prefix: str) -> tuple[ApiKeyRecord, UserRecord] | None:
+        """The key with ``prefix`` and its user, in one query (every API request asks)."""
+        owner = users.alias("owner")
+        query = (
+            sa.select(api_keys, *(c.label(f"owner_{c.name}") for c in owner.c))
+            .join(owner, owner.c.id == api_keys.c.user_id)
+            .where(api_keys.c.prefix == prefix)
+        )
         async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(api_keys.select().where(api_keys.c.prefix == prefix))
-            ).one_or_none()
-        return None if row is None else _key(row)
+            row = (await conn.execute(query)).one_or_none()
+        if row is None:
+            return None
+        values = row._mapping
+        key = ApiKeyRecord(**{c.name: values[c.name] for c in api_keys.c})
+        user = UserRecord(**{c.name: values[f"owner_{c.name}"] for c in owner.c})
+        return key, user
 
     async def touch_key(self, key_id: int, now: datetime) -> None:
         async with self.engine.begin() as conn:
