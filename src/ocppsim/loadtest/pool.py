@@ -151,11 +151,16 @@ class _Worker:
         self.process = None
 
 
+def pool_size(workers: int | None) -> int:
+    """How many worker processes a pool of ``workers`` has (None: one per core)."""
+    return max(1, workers or os.cpu_count() or 1)
+
+
 class WorkerPool:
     """``workers`` processes (default: one per core), started on first use."""
 
     def __init__(self, workers: int | None = None) -> None:
-        self.size = max(1, workers or os.cpu_count() or 1)
+        self.size = pool_size(workers)
         self._workers = [_Worker(i, self.size) for i in range(self.size)]
 
     async def start(self) -> None:

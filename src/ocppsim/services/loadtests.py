@@ -27,9 +27,10 @@ from ocppsim.loadtest.plan import (
     Plan,
     parse_versions,
 )
-from ocppsim.loadtest.pool import LoadTest, WorkerError, WorkerPool
+from ocppsim.loadtest.pool import LoadTest, WorkerError, WorkerPool, pool_size
 from ocppsim.loadtest.stats import SHOWN
 from ocppsim.services.errors import Conflict, Invalid, TooMany
+from ocppsim.store.records import SettingsRecord
 from ocppsim.store.repository import Store
 
 _PREFIX = re.compile(r"^[A-Za-z0-9._~-]*$")
@@ -119,7 +120,9 @@ class LoadTests:
             self._pool = pool
         return self._pool
 
-    def _plan(self, user_id: int, request: ApplyRequest, previous: Plan | None, s: Any) -> Plan:
+    def _plan(
+        self, user_id: int, request: ApplyRequest, previous: Plan | None, s: SettingsRecord
+    ) -> Plan:
         if request.versions is not None:
             try:
                 versions = parse_versions(request.versions)
@@ -177,7 +180,7 @@ class LoadTests:
     async def _preflight(self, plan: Plan, others: int) -> None:
         if plan.target == 0:
             return
-        workers = self._pool.size if self._pool else WorkerPool(self.limits.workers).size
+        workers = self._pool.size if self._pool else pool_size(self.limits.workers)
         try:
             preflight.check_open_files(plan.target + others, workers, self.limits.open_file_limit)
             preflight.check_ports(plan.target + others, len(plan.source_addresses))
