@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,20 +56,21 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def tree_cpu(pids: list[int]) -> float:
+def _summed(pids: list[int], read: Callable[[int], float]) -> float:
+    """``read`` over processes, skipping any that ended meanwhile."""
     total = 0.0
     for pid in pids:
         with contextlib.suppress(OSError):
-            total += cpu_seconds(pid)
+            total += read(pid)
     return total
+
+
+def tree_cpu(pids: list[int]) -> float:
+    return _summed(pids, cpu_seconds)
 
 
 def tree_rss(pids: list[int]) -> int:
-    total = 0
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            total += rss_bytes(pid)
-    return total
+    return int(_summed(pids, rss_bytes))
 
 
 def start_lean_csms(port: int, processes: int, interval: int) -> subprocess.Popen[bytes]:
