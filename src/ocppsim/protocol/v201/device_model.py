@@ -93,18 +93,12 @@ class Variable:
         }
 
 
-def standard_variables(
-    *,
-    evses: int,
-    dc: bool,
-    pnc: bool,
-    identity: str,
-    model: str,
-    vendor: str,
-    heartbeat: int,
-    meter_interval: int,
-) -> list[Variable]:
-    """The variables a CSMS commonly reads, with the simulator's defaults."""
+@cache
+def standard_table(
+    evses: int, dc: bool, pnc: bool, model: str, vendor: str
+) -> dict[VarKey, Variable]:
+    """The variables a CSMS commonly reads, with the simulator's defaults: one table per kind
+    of station (never mutated). A station's identity and intervals are its own values."""
     sampled = "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage" + (
         ",SoC" if dc else ""
     )
@@ -112,7 +106,7 @@ def standard_variables(
     members = ",".join(sorted(MEASURANDS))
     v = Variable
     variables = [
-        v("OCPPCommCtrlr", "HeartbeatInterval", str(heartbeat), "integer", check=_int(1, 86400)),
+        v("OCPPCommCtrlr", "HeartbeatInterval", "300", "integer", check=_int(1, 86400)),
         v(
             "OCPPCommCtrlr",
             "MessageTimeout",
@@ -158,7 +152,7 @@ def standard_variables(
         v(
             "SampledDataCtrlr",
             "TxUpdatedInterval",
-            str(meter_interval),
+            "60",
             "integer",
             check=_int(0, 86400),
         ),
@@ -234,7 +228,7 @@ def standard_variables(
             "WriteOnly",
             check=lambda s: 16 <= len(s) <= 40,
         ),
-        v("SecurityCtrlr", "Identity", identity, "string", "ReadOnly"),
+        v("SecurityCtrlr", "Identity", "", "string", "ReadOnly"),
         v("SecurityCtrlr", "OrganizationName", "ocppsim", "string"),
         v("ChargingStation", "Available", "true", "boolean", "ReadOnly"),
         v(
@@ -295,24 +289,7 @@ def standard_variables(
             ),
             v("EVSE", "SupplyPhases", "3" if not dc else "0", "integer", "ReadOnly", evse=evse),
         ]
-    return variables
-
-
-@cache
-def _standard_table(
-    evses: int, dc: bool, pnc: bool, model: str, vendor: str
-) -> dict[VarKey, Variable]:
-    variables = standard_variables(
-        evses=evses,
-        dc=dc,
-        pnc=pnc,
-        identity="",
-        model=model,
-        vendor=vendor,
-        heartbeat=300,
-        meter_interval=60,
-    )
-    return {v.key: v for v in variables}
+    return {var.key: var for var in variables}
 
 
 @dataclass(slots=True)
@@ -321,10 +298,6 @@ class DeviceModel:
     variables: dict[VarKey, Variable] = field(default_factory=dict)
     #: This station's values that differ from the definitions' defaults.
     values: dict[VarKey, str] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, variables: list[Variable]) -> DeviceModel:
-        return cls({v.key: v for v in variables})
 
     @classmethod
     def standard(
@@ -339,8 +312,8 @@ class DeviceModel:
         heartbeat: int,
         meter_interval: int,
     ) -> DeviceModel:
-        """The standard variables (``standard_variables``) over a shared table."""
-        station = cls(_standard_table(evses, dc, pnc, model, vendor))
+        """A station over the shared ``standard_table``, with its own identity and intervals."""
+        station = cls(standard_table(evses, dc, pnc, model, vendor))
         station.put(("SecurityCtrlr", "", 0, "Identity", ""), identity)
         station.put(("OCPPCommCtrlr", "", 0, "HeartbeatInterval", ""), str(heartbeat))
         station.put(("SampledDataCtrlr", "", 0, "TxUpdatedInterval", ""), str(meter_interval))
