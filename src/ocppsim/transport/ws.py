@@ -301,7 +301,7 @@ async def connect(url: str, handler: Handler, options: ConnectOptions) -> Connec
     assert isinstance(listener, _Listener)
     offered = transport.response.headers.get("Sec-WebSocket-Protocol", "")
     # picows keeps the handshake's request and response, headers included, for the life of
-    # the connection (about 2.7 KB each): what is needed is read, so let the headers go.
+    # the connection (about 2.7 KB per connection): what is needed is read; let them go.
     transport.request.headers.clear()
     transport.response.headers.clear()
     if offered.strip() != options.subprotocol:
