@@ -85,13 +85,17 @@ def serve(host: str | None, port: int | None, no_demo_csms: bool) -> None:
             f"  user:     {new.user.name}\n"
             f"  password: {password}\n"
             f"  API key:  {new.key.key}\n"
+            f"Open http://{config.host}:{config.port} and log in with the user and password.\n"
             f"Try:  export KEY=<the API key above>\n"
             f'      curl -H "X-API-Key: $KEY" http://{config.host}:{config.port}/api/me\n'
             "Lost the key? .venv/bin/ocppsim user rotate-key admin\n"
         )
 
     _run(config, first_user)
-    click.echo(f"ocppsim serving on http://{config.host}:{config.port} (API docs at /docs)")
+    click.echo(
+        f"ocppsim serving on http://{config.host}:{config.port} "
+        "(web UI at /, API reference at /reference)"
+    )
     uvicorn.run(create_app(config), host=config.host, port=config.port, log_config=log_config())
 
 

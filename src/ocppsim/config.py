@@ -24,7 +24,9 @@ class Config:
     ``OCPPSIM_DEFAULT_BACKEND_URL`` (the backend new users start with),
     ``OCPPSIM_LOADTEST_WORKERS`` (load-test worker processes; default one per core),
     ``OCPPSIM_LOADTEST_MAX_CHARGERS`` (all users' mass chargers together; default 20,000),
-    ``OCPPSIM_LOADTEST_SOURCE_ADDRESSES`` (comma-separated local addresses to dial from).
+    ``OCPPSIM_LOADTEST_SOURCE_ADDRESSES`` (comma-separated local addresses to dial from),
+    ``OCPPSIM_SIGNUP`` (``1``/``0``: may visitors of the web UI create accounts; default on
+    when the server listens on a loopback address only; an administrator can change it later).
     """
 
     database_url: str
@@ -40,6 +42,17 @@ class Config:
     loadtest_workers: int | None = None
     loadtest_max_chargers: int = 20_000
     loadtest_source_addresses: tuple[str, ...] = ()
+    #: Self sign-up in the web UI until an administrator decides; None: on for loopback hosts.
+    signup: bool | None = None
+
+    @property
+    def signup_default(self) -> bool:
+        if self.signup is not None:
+            return self.signup
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return self.host == "localhost"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Config:
@@ -56,6 +69,7 @@ class Config:
             loadtest_workers=_int(env, "OCPPSIM_LOADTEST_WORKERS", 0) or None,
             loadtest_max_chargers=_int(env, "OCPPSIM_LOADTEST_MAX_CHARGERS", 20_000),
             loadtest_source_addresses=_addresses(env.get("OCPPSIM_LOADTEST_SOURCE_ADDRESSES", "")),
+            signup=_flag(env, "OCPPSIM_SIGNUP"),
         )
 
 
@@ -71,6 +85,17 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool | None:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, not {raw!r}")
 
 
 def _addresses(raw: str) -> tuple[str, ...]:

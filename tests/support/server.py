@@ -28,6 +28,8 @@ def free_port() -> int:
 class Server:
     url: str
     key: str
+    #: The first user's password, as printed at the first start.
+    password: str
     output: Path
     env: dict[str, str]
     process: subprocess.Popen[bytes]
@@ -53,10 +55,11 @@ class Server:
 
 
 @contextmanager
-def run_server(tmp: Path) -> Iterator[Server]:
+def run_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     port = free_port()
     env = {
         **os.environ,
+        **(extra_env or {}),
         "OCPPSIM_DATA_DIR": str(tmp / "data"),
         "OCPPSIM_PORT": str(port),
         "OCPPSIM_DEMO_CSMS_PORT": str(free_port()),
@@ -84,9 +87,11 @@ def run_server(tmp: Path) -> Iterator[Server]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"server did not start:\n{output.read_text()}")
             time.sleep(0.05)
-        keys = KEY_RE.findall(output.read_text())
-        assert len(keys) >= 1, output.read_text()
-        yield Server(url, keys[0], output, env, process)
+        text = output.read_text()
+        keys = KEY_RE.findall(text)
+        password = re.search(r"password: (\S+)", text)
+        assert len(keys) >= 1 and password, text
+        yield Server(url, keys[0], password.group(1), output, env, process)
     finally:
         process.terminate()
         process.wait(timeout=10)

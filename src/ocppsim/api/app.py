@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ocppsim import __version__
 from ocppsim.api import errors, routes_account, routes_chargers, routes_loadtest, routes_logs
 from ocppsim.api.auth import require_user
 from ocppsim.api.schemas import ErrorOut
+from ocppsim.api.ui import pages
 from ocppsim.config import Config
 from ocppsim.democsms import DemoCsms
 from ocppsim.runtime.fleet import Fleet
@@ -22,14 +24,20 @@ from ocppsim.services.loadtests import LoadTestLimits
 
 log = logging.getLogger("ocppsim.api")
 
-#: Routes reachable without a key (everything under /api/ needs one).
-PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/healthz"})
+#: Routes reachable without a key (everything under /api/ needs one). The web UI's pages
+#: redirect to the log-in page without a session; /reference and /docs are documentation.
+PUBLIC_PATHS = frozenset(
+    {"/openapi.json", "/healthz", "/static", "/", "/login", "/signup", "/logout", "/reference"}
+    | {"/docs"}
+    | set(pages.PAGES)
+)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": text}
     for code, text in (
         (400, "Malformed request"),
         (401, "Authentication required"),
+        (403, "Refused: a cookie-authenticated change without its CSRF token"),
         (404, "No such object (or not yours)"),
         (409, "Not possible in the current state"),
         (422, "Invalid value; the message names the field"),
@@ -41,13 +49,19 @@ _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
-    (b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        b"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        b"frame-ancestors 'none'",
+    ),
 ]
 
 
 class SecurityHeaders:
-    """Headers on every response; ``Cache-Control: no-store`` on the API. Pure ASGI, so it
-    never buffers a stream (the SSE log) between the route and the socket."""
+    """Headers on every response; ``Cache-Control: no-store`` on everything but the static
+    files (API answers and pages carry user data and CSRF tokens). Pure ASGI, so it never
+    buffers a stream (the SSE log) between the route and the socket."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -56,17 +70,17 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        api = scope["path"].startswith("/api/")
+        no_store = not scope["path"].startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [
                     (k, v)
                     for k, v in message.get("headers", [])
-                    if not (api and k.lower() == b"cache-control")
+                    if not (no_store and k.lower() == b"cache-control")
                 ]
                 headers += _SECURITY_HEADERS
-                if api:
+                if no_store:
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
@@ -100,6 +114,7 @@ def create_app(config: Config, *, services: Services | None = None) -> FastAPI:
         opened = await Services.open(
             config.database_url,
             fleet=fleet,
+            signup_default=config.signup_default,
             loadtest_limits=LoadTestLimits(
                 workers=config.loadtest_workers,
                 max_chargers=config.loadtest_max_chargers,
@@ -121,14 +136,19 @@ def create_app(config: Config, *, services: Services | None = None) -> FastAPI:
         version=__version__,
         description="OCPP charge-point simulator. Every /api/ route needs your personal API key.",
         lifespan=lifespan,
+        docs_url=None,  # the web UI's /reference page is the browsable form (no CDN scripts)
         redoc_url=None,
     )
+    app.state.default_backend_url = config.default_backend_url
     errors.install(app)
     protected = [Depends(require_user)]
     app.include_router(routes_chargers.router, dependencies=protected, responses=_ERRORS)
     app.include_router(routes_account.router, dependencies=protected, responses=_ERRORS)
     app.include_router(routes_logs.router, dependencies=protected, responses=_ERRORS)
     app.include_router(routes_loadtest.router, dependencies=protected, responses=_ERRORS)
+
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from ocppsim.services.errors import (
     Conflict,
+    Forbidden,
     Invalid,
     NotFound,
     ServiceError,
@@ -23,6 +24,7 @@ log = logging.getLogger("ocppsim.api")
 
 _STATUS: dict[type[ServiceError], int] = {
     Unauthenticated: 401,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     Invalid: 422,

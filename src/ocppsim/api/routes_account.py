@@ -1,11 +1,21 @@
-"""``/api/me`` and ``/api/settings``: who am I, my keys, my global settings."""
+"""``/api/me``, ``/api/settings``, ``/api/admin``: who am I, my keys, my global settings, and
+the server-wide settings an administrator changes."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
 from ocppsim.api.auth import App, User
-from ocppsim.api.schemas import KeyOut, MeOut, NewKeyOut, SettingsIn, SettingsOut
+from ocppsim.api.schemas import (
+    ErrorOut,
+    KeyOut,
+    MeOut,
+    NewKeyOut,
+    ServerSettingsIn,
+    ServerSettingsOut,
+    SettingsIn,
+    SettingsOut,
+)
 from ocppsim.services.settings import SettingsChange
 
 router = APIRouter(prefix="/api", tags=["account"])
@@ -43,3 +53,21 @@ async def get_settings(who: User, app: App) -> SettingsOut:
 async def update_settings(body: SettingsIn, who: User, app: App) -> SettingsOut:
     change = SettingsChange(**body.model_dump())
     return SettingsOut.of(await app.settings.update(who.user_id, change))
+
+
+@router.get(
+    "/admin/server-settings", response_model=ServerSettingsOut, summary="Server-wide settings"
+)
+async def get_server_settings(who: User, app: App) -> ServerSettingsOut:
+    return ServerSettingsOut(signup_enabled=await app.websessions.signup_enabled())
+
+
+@router.post(
+    "/admin/server-settings",
+    response_model=ServerSettingsOut,
+    summary="Change server-wide settings (administrators only)",
+    responses={403: {"model": ErrorOut, "description": "Not an administrator"}},
+)
+async def update_server_settings(body: ServerSettingsIn, who: User, app: App) -> ServerSettingsOut:
+    enabled = await app.websessions.set_signup(who, body.signup_enabled)
+    return ServerSettingsOut(signup_enabled=enabled)

@@ -280,6 +280,14 @@ class SettingsOut(BaseModel):
         )
 
 
+class ServerSettingsIn(Body):
+    signup_enabled: StrictBool = Field(description="May visitors create their own account?")
+
+
+class ServerSettingsOut(BaseModel):
+    signup_enabled: bool
+
+
 class MeOut(BaseModel):
     name: str
     is_admin: bool

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass, field
 
 from ocppsim.runtime.fleet import Fleet
@@ -14,8 +15,11 @@ from ocppsim.services.clock import Clock, utc_now
 from ocppsim.services.loadtests import LoadTestLimits, LoadTests
 from ocppsim.services.logs import Logs
 from ocppsim.services.settings import Settings
+from ocppsim.services.websessions import WebSessions
 from ocppsim.store.db import create_engine, migrate
 from ocppsim.store.repository import Store
+
+log = logging.getLogger("ocppsim.services")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +30,7 @@ class Services:
     settings: Settings
     logs: Logs
     loadtests: LoadTests
+    websessions: WebSessions
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -36,6 +41,7 @@ class Services:
         clock: Clock = utc_now,
         fleet: Fleet | None = None,
         loadtest_limits: LoadTestLimits | None = None,
+        signup_default: bool = True,
     ) -> Services:
         """Open (and migrate) the database; raises ``StoreError`` with a readable message.
 
@@ -54,15 +60,20 @@ class Services:
             fleet.log_bus = bus
         chargers = Chargers(store, clock=clock, fleet=fleet)
         logs = Logs(store, bus, clock=lambda: clock().timestamp())
+        accounts = Accounts(store, clock=clock)
         services = cls(
             store=store,
-            accounts=Accounts(store, clock=clock),
+            accounts=accounts,
             chargers=chargers,
             settings=Settings(store, on_change=chargers.settings_changed),
             logs=logs,
             loadtests=LoadTests(store, loadtest_limits),
+            websessions=WebSessions(store, accounts, clock=clock, signup_default=signup_default),
         )
         services._tasks.append(asyncio.create_task(logs.run_pruner(), name="ocpp-log-pruner"))
+        services._tasks.append(
+            asyncio.create_task(_prune_sessions(services.websessions), name="session-pruner")
+        )
         return services
 
     async def close(self) -> None:
@@ -74,3 +85,13 @@ class Services:
         await self.chargers.shutdown()  # the chargers' last frames reach the log ...
         await self.logs.bus.close()  # ... and are written before the database closes
         await self.store.close()
+
+
+async def _prune_sessions(sessions: WebSessions, interval: float = 600.0) -> None:
+    """Delete expired web sessions now and then (an expired one is refused anyway)."""
+    while True:
+        try:
+            await sessions.prune()
+        except Exception:  # keep the server up; try again next time
+            log.exception("pruning web sessions failed")
+        await asyncio.sleep(interval)

@@ -29,3 +29,7 @@ class Unauthenticated(ServiceError):
 
 class TooMany(ServiceError):
     """A per-user limit on concurrent use is reached; try again later."""
+
+
+class Forbidden(ServiceError):
+    """Authenticated, but not allowed: not an administrator, or a failed CSRF check."""

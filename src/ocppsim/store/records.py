@@ -31,6 +31,18 @@ class ApiKeyRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSessionRecord:
+    """A web UI log-in session; ``digest`` is the SHA-256 of the cookie's token."""
+
+    id: int
+    digest: bytes = field(repr=False)
+    user_id: int
+    csrf_token: str = field(repr=False)
+    created_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class SettingsRecord:
     ocpp_backend_url: str
     rfid_card_id: str

@@ -17,8 +17,16 @@ from ocppsim.store.records import (
     DuplicateError,
     SettingsRecord,
     UserRecord,
+    WebSessionRecord,
 )
-from ocppsim.store.tables import api_keys, chargers, user_settings, users
+from ocppsim.store.tables import (
+    api_keys,
+    chargers,
+    server_settings,
+    user_settings,
+    users,
+    web_sessions,
+)
 
 
 def _user(row: sa.Row[Any]) -> UserRecord:
@@ -176,6 +184,85 @@ class Store:
                     user_id=user_id, prefix=prefix, digest=digest, created_at=now
                 )
             )
+
+    # --- web UI sessions ---
+
+    async def create_web_session(
+        self, user_id: int, digest: bytes, csrf_token: str, now: datetime
+    ) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                web_sessions.insert().values(
+                    user_id=user_id,
+                    digest=digest,
+                    csrf_token=csrf_token,
+                    created_at=now,
+                    last_seen_at=now,
+                )
+            )
+
+    async def web_session(self, digest: bytes) -> tuple[WebSessionRecord, UserRecord] | None:
+        """The session with ``digest`` and its user, in one query (every UI request asks)."""
+        owner = users.alias("owner")
+        query = (
+            sa.select(web_sessions, *(c.label(f"owner_{c.name}") for c in owner.c))
+            .join(owner, owner.c.id == web_sessions.c.user_id)
+            .where(web_sessions.c.digest == digest)
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).one_or_none()
+        if row is None:
+            return None
+        values = row._mapping
+        session = WebSessionRecord(**{c.name: values[c.name] for c in web_sessions.c})
+        user = UserRecord(**{c.name: values[f"owner_{c.name}"] for c in owner.c})
+        return session, user
+
+    async def touch_web_session(self, session_id: int, now: datetime) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                web_sessions.update()
+                .where(web_sessions.c.id == session_id)
+                .values(last_seen_at=now)
+            )
+
+    async def delete_web_session(self, digest: bytes) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(web_sessions.delete().where(web_sessions.c.digest == digest))
+
+    async def delete_stale_web_sessions(
+        self, seen_before: datetime, created_before: datetime
+    ) -> int:
+        """Remove sessions idle since ``seen_before`` or older than ``created_before``."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                web_sessions.delete().where(
+                    sa.or_(
+                        web_sessions.c.last_seen_at < seen_before,
+                        web_sessions.c.created_at < created_before,
+                    )
+                )
+            )
+        return int(result.rowcount)
+
+    # --- server-wide settings ---
+
+    async def server_setting(self, name: str) -> str | None:
+        async with self.engine.connect() as conn:
+            value = (
+                await conn.execute(
+                    sa.select(server_settings.c.value).where(server_settings.c.name == name)
+                )
+            ).scalar_one_or_none()
+        return None if value is None else str(value)
+
+    async def set_server_setting(self, name: str, value: str) -> None:
+        async with self.engine.begin() as conn:
+            updated = await conn.execute(
+                server_settings.update().where(server_settings.c.name == name).values(value=value)
+            )
+            if updated.rowcount == 0:
+                await conn.execute(server_settings.insert().values(name=name, value=value))
 
     # --- settings ---
 

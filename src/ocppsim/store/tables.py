@@ -129,3 +129,25 @@ ocpp_log = sa.Table(
     sa.Index("ix_ocpp_log_user_id_id", "user_id", "id"),
     sa.Index("ix_ocpp_log_user_id_chargepoint_id_id", "user_id", "chargepoint_id", "id"),
 )
+
+# Web UI log-in sessions. Only the SHA-256 digest of the cookie's token is stored; the CSRF
+# token is the synchronizer token the UI sends back on every state-changing request.
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("digest", sa.LargeBinary(32), nullable=False, unique=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("last_seen_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_web_sessions_user_id", "user_id"),
+)
+
+# Server-wide settings an administrator changes (name -> JSON value).
+server_settings = sa.Table(
+    "server_settings",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)

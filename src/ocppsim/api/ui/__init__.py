@@ -1,0 +1,1 @@
+"""The web UI: server-rendered page shells, static scripts and styles, no build step."""

@@ -1,0 +1,286 @@
+"""The web UI's pages: log-in, sign-up, log-out, and the pages of a logged-in user.
+
+Pages are server-rendered shells (Jinja2, autoescaped); their scripts call the JSON API with
+the session cookie and the page's CSRF token. Forms posted here (log-in, sign-up, log-out) are
+checked too: log-out by the session's CSRF token, log-in and sign-up by a double-submit token
+(a cookie set with the form) against log-in CSRF, all three by :func:`check_same_origin`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from ocppsim import __version__
+from ocppsim.api.auth import check_csrf, check_same_origin, services, session_cookie, web_session
+from ocppsim.api.ui import reference
+from ocppsim.services.accounts import PASSWORD_MAX, PASSWORD_MIN, USER_NAME_RE
+from ocppsim.services.errors import Conflict, Forbidden, Invalid, TooMany
+from ocppsim.services.websessions import ABSOLUTE_TIMEOUT, StartedSession, WebSession
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.globals["version"] = __version__
+templates.env.globals["password_min"] = PASSWORD_MIN
+templates.env.globals["password_max"] = PASSWORD_MAX
+
+FORM_COOKIE = "ocppsim_form"
+#: The pages of a logged-in user: path -> (template, title).
+PAGES = {
+    "/chargers": ("chargers.html", "Chargers"),
+    "/log": ("log.html", "OCPP log"),
+    "/loadtest": ("loadtest.html", "Load test"),
+    "/settings": ("settings.html", "Settings"),
+    "/keys": ("keys.html", "API keys"),
+}
+HOME = "/chargers"
+
+router = APIRouter(include_in_schema=False)
+
+
+def _render(
+    request: Request,
+    template: str,
+    *,
+    session: WebSession | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    context.setdefault("title", "")
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "user": session.principal if session else None,
+            "csrf_token": session.csrf_token if session else "",
+            "path": request.url.path,
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a local path: never another site (open redirect) or a scheme-relative URL."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return HOME
+    return target
+
+
+def _set_session(request: Request, response: Response, started: StartedSession) -> None:
+    response.set_cookie(
+        session_cookie(request),
+        started.token,
+        max_age=int(ABSOLUTE_TIMEOUT.total_seconds()),
+        path="/",
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def _form_page(
+    request: Request, template: str, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """A log-in or sign-up form with a fresh double-submit token in a cookie and the form."""
+    token = secrets.token_urlsafe(24)
+    response = _render(
+        request,
+        template,
+        session=None,
+        status_code=status_code,
+        form_token=token,
+        **context,
+    )
+    response.set_cookie(
+        FORM_COOKIE,
+        token,
+        max_age=3600,
+        path="/",
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form(max_files=0, max_fields=10, max_part_size=4096)
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _check_form(request: Request, fields: dict[str, str]) -> str | None:
+    """None if the form came from our own page; else the message to show with a new form."""
+    try:
+        check_same_origin(request)
+    except Forbidden as exc:
+        return str(exc)
+    sent, kept = fields.get("form_token", ""), request.cookies.get(FORM_COOKIE, "")
+    if not sent or not kept or not secrets.compare_digest(sent.encode(), kept.encode()):
+        return "The form expired: please try again."
+    return None
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    target = HOME if await web_session(request) else "/login"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/login")
+async def login_page(request: Request, next: str | None = None) -> Response:
+    if await web_session(request):
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return _form_page(
+        request,
+        "login.html",
+        title="Log in",
+        next=_safe_next(next),
+        signup=await services(request).websessions.signup_enabled(),
+    )
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    fields = await _form(request)
+    name, password = fields.get("name", ""), fields.get("password", "")
+    target = _safe_next(fields.get("next"))
+    sessions = services(request).websessions
+    problem = _check_form(request, fields)
+    status = 400
+    if problem is None:
+        try:
+            started = None
+            if USER_NAME_RE.match(name) and len(password) <= PASSWORD_MAX:
+                started = await sessions.log_in(name, password, _client(request))
+            if started is not None:
+                response = RedirectResponse(target, status_code=303)
+                await sessions.log_out(request.cookies.get(session_cookie(request), ""))
+                _set_session(request, response, started)
+                response.delete_cookie(FORM_COOKIE, path="/")
+                return response
+            problem, status = "Wrong user name or password.", 401
+        except TooMany as exc:
+            problem, status = f"{str(exc).capitalize()}.", 429
+    return _form_page(
+        request,
+        "login.html",
+        status_code=status,
+        title="Log in",
+        error=problem,
+        name=name,
+        next=target,
+        signup=await sessions.signup_enabled(),
+    )
+
+
+@router.get("/signup")
+async def signup_page(request: Request) -> Response:
+    if not await services(request).websessions.signup_enabled():
+        return _render(
+            request,
+            "message.html",
+            session=await web_session(request),
+            status_code=403,
+            title="Sign up",
+            message="Sign-up is turned off on this server: ask an administrator for an account.",
+        )
+    return _form_page(request, "signup.html", title="Sign up")
+
+
+@router.post("/signup")
+async def signup(request: Request) -> Response:
+    fields = await _form(request)
+    name, password = fields.get("name", ""), fields.get("password", "")
+    problem = _check_form(request, fields)
+    status = 400
+    if problem is None and password != fields.get("password2", ""):
+        problem = "The two passwords differ."
+    if problem is None:
+        app = services(request)
+        settings_url = request.app.state.default_backend_url
+        try:
+            new, started = await app.websessions.sign_up(
+                name, password, _client(request), backend_url=settings_url
+            )
+        except Invalid as exc:
+            problem, status = str(exc), 422
+        except Conflict:
+            problem, status = "That user name is taken.", 409
+        except Forbidden as exc:
+            problem, status = str(exc), 403
+        except TooMany as exc:
+            problem, status = str(exc), 429
+        else:
+            # The first key is shown on this one page and never again: no redirect, no store.
+            response = _render(
+                request,
+                "keys.html",
+                session=started.session,
+                status_code=201,
+                title="API keys",
+                new_key=new.key.key,
+                welcome=True,
+            )
+            _set_session(request, response, started)
+            response.delete_cookie(FORM_COOKIE, path="/")
+            return response
+    return _form_page(
+        request, "signup.html", status_code=status, title="Sign up", error=problem, name=name
+    )
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    session = await web_session(request)
+    if session is not None:
+        fields = await _form(request)
+        check_csrf(request, session, fields.get("csrf_token"))
+        await services(request).websessions.log_out(
+            request.cookies.get(session_cookie(request), "")
+        )
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(session_cookie(request), path="/")
+    return response
+
+
+@router.get("/reference")
+async def reference_page(request: Request) -> Response:
+    """The API reference, from the app's own OpenAPI document (public: it holds no data)."""
+    return _render(
+        request,
+        "reference.html",
+        session=await web_session(request),
+        title="API reference",
+        sections=reference.sections(request.app.openapi()),
+        base_url=str(request.base_url).rstrip("/"),
+    )
+
+
+@router.get("/docs")
+async def docs() -> Response:
+    return RedirectResponse("/reference", status_code=308)
+
+
+def _page(path: str, template: str, title: str) -> None:
+    async def show(request: Request) -> Response:
+        session = await web_session(request)
+        if session is None:
+            return RedirectResponse(f"/login?next={quote(path)}", status_code=303)
+        return _render(request, template, session=session, title=title)
+
+    router.add_api_route(path, show, methods=["GET"], name=template.removesuffix(".html"))
+
+
+for _path, (_template, _title) in PAGES.items():
+    _page(_path, _template, _title)
