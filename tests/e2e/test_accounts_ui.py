@@ -87,7 +87,8 @@ def test_log_out_ends_the_session(user_page: Page, server: Server) -> None:
     page = user_page
     cookies = page.context.cookies()
     session = next(c for c in cookies if c["name"] == "ocppsim_session")
-    assert session["httpOnly"] and session["sameSite"] == "Strict"
+    assert session["httpOnly"]
+    assert session["sameSite"] == "Strict"
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile(r"/login$"))
     # The old cookie no longer authenticates anything.

@@ -90,7 +90,8 @@ def run_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[S
         text = output.read_text()
         keys = KEY_RE.findall(text)
         password = re.search(r"password: (\S+)", text)
-        assert len(keys) >= 1 and password, text
+        assert keys, text
+        assert password, text
         yield Server(url, keys[0], password.group(1), output, env, process)
     finally:
         process.terminate()
