@@ -22,6 +22,7 @@ from ocppsim.api import create_app
 from ocppsim.config import Config
 from ocppsim.services.accounts import Accounts
 from ocppsim.services.container import Services
+from ocppsim.services.websessions import WebSessions
 from ocppsim.store.db import sqlite_url
 
 PG_URL = os.environ.get("OCPPSIM_TEST_DATABASE_URL", "")
@@ -69,11 +70,20 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         await _drop_pg_database(name)
 
 
+def fast_hashing(services: Services) -> Services:
+    """The same services with cheap password hashing (log-in and sign-up included)."""
+    accounts = Accounts(services.store, hasher=FAST_HASHER)
+    return replace(
+        services,
+        accounts=accounts,
+        websessions=WebSessions(services.store, accounts, signup_default=True),
+    )
+
+
 @pytest.fixture
 async def services(db_url: str) -> AsyncIterator[Services]:
     opened = await Services.open(db_url)
-    # Same store, cheaper password hashing.
-    fast = replace(opened, accounts=Accounts(opened.store, hasher=FAST_HASHER))
+    fast = fast_hashing(opened)
     try:
         yield fast
     finally:

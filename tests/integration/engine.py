@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -18,9 +18,8 @@ from ocppsim.core.model import OcppVersion
 from ocppsim.democsms import DemoCsms
 from ocppsim.protocol import schemas
 from ocppsim.runtime.fleet import Fleet
-from ocppsim.services.accounts import Accounts
 from ocppsim.services.container import Services
-from tests.conftest import FAST_HASHER
+from tests.conftest import fast_hashing
 
 #: Fast reconnects for tests (R11 shape, short numbers).
 TEST_BACKOFF = BackOff(wait_minimum=0.2, random_range=0.1, repeat_times=2)
@@ -144,7 +143,7 @@ async def open_engine(db_url: str, version: str = "1.6") -> AsyncIterator[Engine
     csms = DemoCsms()
     await csms.start()
     opened = await Services.open(db_url, fleet=Fleet(backoff=TEST_BACKOFF, message_timeout=5.0))
-    services = replace(opened, accounts=Accounts(opened.store, hasher=FAST_HASHER))
+    services = fast_hashing(opened)
     new = await services.accounts.create_user("alice", "a fine password", backend_url=csms.url)
     app = create_app(Config(database_url="unused://", demo_csms=False), services=services)
     try:

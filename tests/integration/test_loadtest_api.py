@@ -8,7 +8,6 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -17,10 +16,9 @@ import pytest
 from ocppsim.api import create_app
 from ocppsim.config import Config
 from ocppsim.democsms import DemoCsms
-from ocppsim.services.accounts import Accounts
 from ocppsim.services.container import Services
 from ocppsim.services.loadtests import LoadTestLimits
-from tests.conftest import FAST_HASHER
+from tests.conftest import fast_hashing
 from tests.integration.engine import wait_until
 
 
@@ -61,7 +59,7 @@ async def open_site(db_url: str, limits: LoadTestLimits) -> AsyncIterator[Site]:
     csms = DemoCsms()
     await csms.start()
     opened = await Services.open(db_url, loadtest_limits=limits)
-    services = replace(opened, accounts=Accounts(opened.store, hasher=FAST_HASHER))
+    services = fast_hashing(opened)
     app = create_app(Config(database_url="unused://", demo_csms=False), services=services)
     try:
         async with app.router.lifespan_context(app):

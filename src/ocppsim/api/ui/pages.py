@@ -115,15 +115,16 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
-def _check_form(request: Request, fields: dict[str, str]) -> str | None:
-    """None if the form came from our own page; else the message to show with a new form."""
+def _check_form(request: Request, fields: dict[str, str]) -> tuple[str, int] | None:
+    """None if the form came from our own page; else the message (and status) to show with a
+    new form: 403 for a cross-site post, 400 for a missing or stale form token."""
     try:
         check_same_origin(request)
     except Forbidden as exc:
-        return str(exc)
+        return f"{str(exc).capitalize()}.", 403
     sent, kept = fields.get("form_token", ""), request.cookies.get(FORM_COOKIE, "")
     if not sent or not kept or not secrets.compare_digest(sent.encode(), kept.encode()):
-        return "The form expired: please try again."
+        return "The form expired: please try again.", 400
     return None
 
 
@@ -156,9 +157,8 @@ async def login(request: Request) -> Response:
     name, password = fields.get("name", ""), fields.get("password", "")
     target = _safe_next(fields.get("next"))
     sessions = services(request).websessions
-    problem = _check_form(request, fields)
-    status = 400
-    if problem is None:
+    problem, status = _check_form(request, fields) or ("", 200)
+    if not problem:
         try:
             started = None
             if USER_NAME_RE.match(name) and len(password) <= PASSWORD_MAX:
@@ -202,11 +202,10 @@ async def signup_page(request: Request) -> Response:
 async def signup(request: Request) -> Response:
     fields = await _form(request)
     name, password = fields.get("name", ""), fields.get("password", "")
-    problem = _check_form(request, fields)
-    status = 400
-    if problem is None and password != fields.get("password2", ""):
-        problem = "The two passwords differ."
-    if problem is None:
+    problem, status = _check_form(request, fields) or ("", 200)
+    if not problem and password != fields.get("password2", ""):
+        problem, status = "The two passwords differ.", 400
+    if not problem:
         app = services(request)
         settings_url = request.app.state.default_backend_url
         try:
