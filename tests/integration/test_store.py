@@ -69,8 +69,8 @@ async def test_migrations_create_the_schema_and_are_idempotent(db_url: str) -> N
             )
     finally:
         await engine.dispose()
-    assert {"users", "api_keys", "user_settings", "chargers", "ocpp_log"} <= tables
-    assert version == ("0004",)
+    assert {"users", "api_keys", "user_settings", "chargers", "ocpp_log", "web_sessions"} <= tables
+    assert version == ("0005",)
     assert diff == []
 
 
