@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -199,6 +200,53 @@ async def test_stream_limit_and_stalled_readers_do_not_slow_anyone(server: Serve
             await asyncio.sleep(0.2)
 
 
+async def test_a_revoked_key_closes_its_streams_within_a_second(server: Server) -> None:
+    """Reference 4.2: revocation reaches open streams too, not only new requests."""
+    dave = server.add_user("dave")
+    async with httpx.AsyncClient(base_url=server.url, headers={"X-API-Key": dave}) as c:
+        second = (await c.post("/api/me/api-keys")).json()
+        server.issued.append(second["key"])
+        async with stream(server, second["key"]) as (response, source):
+            assert response.status_code == 200
+            assert (await c.delete(f"/api/me/api-keys/{second['prefix']}")).status_code == 204
+            revoked = time.monotonic()
+            async with asyncio.timeout(5):
+                async for _ in source:
+                    pass  # ends when the server closes the stream
+            assert time.monotonic() - revoked < 2.0
+        # The key that stayed keeps its stream.
+        async with stream(server, dave) as (response, source):
+            assert response.status_code == 200
+            await charger(server, dave, "DAVE-1", mode="on")
+            assert len(await take(source, 1)) == 1
+
+
+async def test_log_out_closes_the_sessions_streams(server: Server) -> None:
+    """The web UI's EventSource rides on the session cookie: log-out ends it within a second."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=20) as browser:
+        form = await browser.get("/login")
+        token = re.search(r'name="form_token" value="([^"]+)"', form.text)
+        assert token
+        r = await browser.post(
+            "/login",
+            data={"form_token": token.group(1), "name": "admin", "password": server.password},
+        )
+        assert r.status_code == 303
+        page = await browser.get("/log")
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+        assert csrf
+        async with browser.stream("GET", "/api/logs/stream") as response:
+            assert response.status_code == 200
+            async with httpx.AsyncClient(base_url=server.url, cookies=browser.cookies) as other:
+                out = await other.post("/logout", data={"csrf_token": csrf.group(1)})
+            assert out.status_code == 303
+            ended = time.monotonic()
+            async with asyncio.timeout(5):
+                async for _ in events(response):
+                    pass
+            assert time.monotonic() - ended < 2.0
+
+
 async def test_bad_resume_ids_are_refused(server: Server) -> None:
     async with httpx.AsyncClient(base_url=server.url, headers={"X-API-Key": server.key}) as c:
         r = await c.get("/api/logs/stream", headers={"Last-Event-ID": "abc"})
@@ -214,7 +262,7 @@ def test_no_key_reaches_the_server_log(server: Server) -> None:
     text = server.log()
     assert "/api/logs/stream?api_key=[REDACTED]" in text  # the access log saw the streams
     assert text.count(server.key) == 1  # the first-run banner only
-    assert len(server.issued) == 2  # bob's and carol's keys, used in ?api_key= above
+    assert len(server.issued) == 4  # bob's, carol's and dave's two, used in ?api_key= above
     for key in server.issued:
         assert key not in text
         assert key[14:] not in text  # not even the secret part

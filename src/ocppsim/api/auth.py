@@ -95,5 +95,20 @@ async def require_user(
     raise Unauthenticated("Authentication required")
 
 
+async def still_authenticated(request: Request) -> bool:
+    """Do the request's credentials still authenticate (key not revoked, session not ended)?
+    Long-lived responses (the SSE log) ask this every second."""
+    bearer = request.headers.get("authorization", "")
+    key = (
+        request.headers.get("x-api-key")
+        or (bearer[7:] if bearer[:7].lower() == "bearer " else "")
+        or request.query_params.get("api_key")
+    )
+    if key:
+        return await services(request).accounts.authenticate(key) is not None
+    token = request.cookies.get(session_cookie(request), "")
+    return bool(token) and await services(request).websessions.resolve(token) is not None
+
+
 User = Annotated[Principal, Depends(require_user)]
 App = Annotated[Services, Depends(services)]

@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from typing import Annotated, Any
 
 import anyio
 import orjson
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
 
-from ocppsim.api.auth import App, User
+from ocppsim.api.auth import App, User, still_authenticated
 from ocppsim.api.schemas import ErrorOut, LogOut
 from ocppsim.runtime.logbus import StreamOverflow
 from ocppsim.services.errors import Invalid
 from ocppsim.services.logs import HISTORY_DEFAULT, HISTORY_MAX, StreamTicket
 from ocppsim.store.records import LogRecord
 
+log = logging.getLogger("ocppsim.api")
 router = APIRouter(prefix="/api/logs", tags=["logs"])
 
 #: Keep-alive comment interval, and how long one write to a stream may take before the
 #: client counts as gone (reference S16).
 PING_SECONDS = 15.0
 SEND_TIMEOUT = 10.0
+#: How often an open stream checks that its key or session still authenticates: a revoked
+#: key or an ended session closes its streams within this time (reference 4.2).
+RECHECK_SECONDS = 1.0
 
 ChargepointFilter = Annotated[
     str | None, Query(max_length=48, description="Only this charger's entries")
@@ -61,6 +66,7 @@ async def history(
     },
 )
 async def stream(
+    request: Request,
     who: User,
     app: App,
     chargepoint_id: ChargepointFilter = None,
@@ -70,7 +76,10 @@ async def stream(
     ticket = app.logs.reserve_stream(who.user_id)
     shutdown = anyio.Event()  # set by sse-starlette when the server stops: end cleanly
     records = app.logs.stream(
-        ticket, chargepoint_id=chargepoint_id, last_event_id=resume, until=shutdown
+        ticket,
+        chargepoint_id=chargepoint_id,
+        last_event_id=resume,
+        until=_StreamEnd(request, shutdown),
     )
     return EventSourceResponse(
         _events(records),
@@ -80,6 +89,28 @@ async def stream(
         shutdown_grace_period=1.0,
         background=BackgroundTask(_release, ticket),
     )
+
+
+class _StreamEnd:
+    """Happens when the server shuts down or the stream's credentials stop authenticating."""
+
+    def __init__(self, request: Request, shutdown: anyio.Event) -> None:
+        self._request = request
+        self._shutdown = shutdown
+
+    async def wait(self) -> None:
+        while not self._shutdown.is_set():
+            with anyio.move_on_after(RECHECK_SECONDS):
+                await self._shutdown.wait()
+            if self._shutdown.is_set():
+                return
+            try:
+                valid = await still_authenticated(self._request)
+            except Exception:  # the store is busy or gone: keep the stream, ask again
+                log.warning("could not recheck a log stream's credentials", exc_info=True)
+                continue
+            if not valid:
+                return
 
 
 def _release(ticket: StreamTicket) -> None:
