@@ -131,3 +131,9 @@ async def bob(services: Services) -> ApiUser:
 def sqlite_only(db_url: str) -> None:
     if not db_url.startswith("sqlite"):
         pytest.skip("SQLite-specific")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: while Playwright's sync API is open it keeps an event loop
+    running in this thread, and pytest-asyncio cannot run a test's loop beside it."""
+    items.sort(key=lambda item: "e2e" in item.path.parts)

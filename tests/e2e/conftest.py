@@ -78,8 +78,11 @@ class PageLog:
 
 def sign_up(server: Server, name: str | None = None) -> Account:
     """A fresh user through the real sign-up form (over HTTP, not the browser)."""
-    name = name or f"user{os.getpid()}x{next(_names)}"
-    with httpx.Client(base_url=server.url) as client:
+    n = next(_names)
+    name = name or f"user{os.getpid()}x{n}"
+    # Sign-ups are limited per client address: each comes from its own loopback address.
+    transport = httpx.HTTPTransport(local_address=f"127.0.{n // 250 + 1}.{n % 250 + 2}")
+    with httpx.Client(base_url=server.url, transport=transport) as client:
         form = client.get("/signup")
         token = re.search(r'name="form_token" value="([^"]+)"', form.text)
         assert token, form.text

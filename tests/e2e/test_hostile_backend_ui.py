@@ -1,8 +1,8 @@
 """Text a backend sends is shown as text: a script in it never runs (issue 7, point 7).
 
-A hostile CSMS (a small ``websockets`` server here) answers the boot, sends a DataTransfer
-whose data is markup with scripts, then closes the connection with markup as its reason (the
-charger shows that reason as its connection error). The page must show all of it literally,
+A hostile CSMS (a small ``websockets`` server here) sends a DataTransfer whose data is markup
+with scripts, and refuses every BootNotification with a CALLERROR whose description is markup
+(the charger shows it in its last error). The page must show all of it literally,
 create no element from it, and run none of it.
 """
 
@@ -22,28 +22,18 @@ from tests.e2e.conftest import Account, PageLog, screenshot
 from tests.support.server import Server, free_port
 
 PAYLOAD = '<img src="x" id="pwned-img" onerror="window.__pwned=1"><script>window.__pwned=2</script>'
-REASON = "<img src=x id=pwned-close onerror=window.__pwned=3>"
+DESCRIPTION = "<img src=x id=pwned-error onerror=window.__pwned=3>"
 
 
-async def _hostile(ws: ServerConnection, state: dict[str, int]) -> None:
+async def _hostile(ws: ServerConnection) -> None:
+    """Sends markup as DataTransfer data the moment it accepts, and refuses every boot with
+    markup."""
+    call = [2, "evil-1", "DataTransfer", {"vendorId": "Evil", "data": PAYLOAD}]
+    await ws.send(json.dumps(call))
     async for raw in ws:
         message = json.loads(raw)
-        if message[0] != 2:
-            if message[0] == 3 and state["closes"] == 0:
-                state["closes"] += 1  # the DataTransfer was answered: now the hostile close
-                await ws.close(1011, REASON)
-                return
-            continue
-        _, unique_id, action, _ = message
-        answer: dict[str, object] = {}
-        if action == "BootNotification":
-            answer = {"status": "Accepted", "currentTime": "2026-12-01T00:00:00Z", "interval": 300}
-        elif action == "Heartbeat":
-            answer = {"currentTime": "2026-12-01T00:00:00Z"}
-        await ws.send(json.dumps([3, unique_id, answer]))
-        if action == "BootNotification":
-            call = [2, "evil-1", "DataTransfer", {"vendorId": "Evil", "data": PAYLOAD}]
-            await ws.send(json.dumps(call))
+        if message[0] == 2:
+            await ws.send(json.dumps([4, message[1], "InternalError", DESCRIPTION, {}]))
 
 
 @pytest.fixture
@@ -52,13 +42,9 @@ def hostile_csms() -> Iterator[str]:
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     stop: asyncio.Future[None] = loop.create_future()
-    state = {"closes": 0}
 
     async def main() -> None:
-        async def handler(ws: ServerConnection) -> None:
-            await _hostile(ws, state)
-
-        async with serve(handler, "127.0.0.1", port, subprotocols=["ocpp1.6"]):  # type: ignore[list-item]
+        async with serve(_hostile, "127.0.0.1", port, subprotocols=["ocpp1.6"]):  # type: ignore[list-item]
             ready.set()
             await stop
 
@@ -92,21 +78,20 @@ def test_a_script_in_backend_text_does_not_run(
     )
     assert r.status_code == 201, r.text
 
-    # The hostile close shows as the charger's connection error.
-    def connection_error() -> str:
+    # The refusal's description shows in the charger's last error (until the next boot try).
+    def last_error() -> str:
         got = httpx.get(f"{server.url}/api/chargers/EVIL-1", headers=headers).json()
-        return str(got["connection_error"])
+        return str(got["last_error"])
 
-    expect_text = f"disconnected: {REASON}"
-    deadline = 50
-    while expect_text not in connection_error() and deadline:
+    for _ in range(50):
+        if DESCRIPTION in last_error():
+            break
         page.wait_for_timeout(200)
-        deadline -= 1
-    assert expect_text in connection_error()
+    assert DESCRIPTION in last_error()
 
     page.goto("/chargers")
     row = page.locator('[data-chargepoint-id="EVIL-1"]')
-    expect(row).to_contain_text(REASON)
+    expect(row).to_contain_text(DESCRIPTION)
     screenshot(page, "hostile-chargers")
 
     page.goto("/log")
@@ -117,5 +102,5 @@ def test_a_script_in_backend_text_does_not_run(
         page.goto(path)
         page.wait_for_timeout(500)
         assert page.evaluate("window.__pwned") is None
-        assert page.locator("#pwned-img, #pwned-close, main script").count() == 0
+        assert page.locator("#pwned-img, #pwned-error, main script").count() == 0
     assert not [e for e in page_log.errors if "pwned" in e]

@@ -29,6 +29,8 @@ class Peer:
     headers: list[dict[str, str]] = field(default_factory=list)
     received: list[str] = field(default_factory=list)
     on_connect: Callable[[ServerConnection], Any] | None = None
+    #: Frames sent at once after the handshake, before the charger says anything.
+    greeting: list[str] = field(default_factory=list)
     server: Server | None = None
 
     async def start(self, **kwargs: Any) -> int:
@@ -49,6 +51,8 @@ class Peer:
         return None
 
     async def _serve(self, connection: ServerConnection) -> None:
+        for text in self.greeting:
+            await connection.send(text)
         async for message in connection:
             assert isinstance(message, str)
             self.received.append(message)
@@ -80,6 +84,18 @@ async def peer() -> AsyncIterator[Peer]:
 
 
 OPTIONS = ConnectOptions(subprotocol="ocpp1.6", handshake_timeout=2.0)
+
+
+async def test_frames_sent_with_the_handshake_are_delivered_in_order(peer: Peer) -> None:
+    """A backend may send a CALL the moment it accepts: nothing it sends is lost."""
+    peer.greeting = [f'[2,"g{n}","GetConfiguration",{{}}]' for n in range(3)]
+    port = await peer.start()
+    sink = Sink()
+    conn = await connect(f"ws://127.0.0.1:{port}/CP-1", sink, OPTIONS)
+    conn.send_text("after")
+    await wait_until(lambda: len(sink.texts) == 4)
+    assert sink.texts == [*peer.greeting, "echo:after"]
+    conn.close()
 
 
 async def test_text_frames_both_ways_and_close(peer: Peer) -> None:

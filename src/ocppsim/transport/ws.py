@@ -35,6 +35,8 @@ log = logging.getLogger("ocppsim.transport")
 # One logger for every connection: given a Logger, picows makes a child Logger per connection
 # (about 400 bytes each, and an INFO line per connect); an adapter is used as it is.
 _PICOWS_LOG = logging.LoggerAdapter(logging.getLogger("ocppsim.transport.picows"))
+#: Frames a backend may send before ``connect`` has returned (kept, then delivered in order).
+EARLY_FRAMES_MAX = 64
 #: picows's read buffer starts at this size and grows only for a larger frame: most OCPP frames
 #: are far smaller, and the default 16 KiB per connection would dominate a load test's memory.
 READ_BUFFER = 2048
@@ -86,6 +88,7 @@ class _Listener(WSListener):
         "close_reason",
         "closed",
         "closing",
+        "early",
         "handler",
         "ready",
         "subprotocol",
@@ -98,6 +101,8 @@ class _Listener(WSListener):
         self.subprotocol = subprotocol
         self.transport: WSTransport | None = None
         self.ready = False
+        #: Frames that arrived with the handshake, before the caller had the connection.
+        self.early: list[str] = []
         self.closed = False
         self.closing = False
         self.close_reason = ""
@@ -147,13 +152,16 @@ class _Listener(WSListener):
             except UnicodeDecodeError:
                 self._fail(transport, WSCloseCode.INVALID_TEXT, "backend sent invalid UTF-8")
                 return
-            if not self.ready or self.closing:
+            if self.closing:
                 return
-            try:
-                self.handler.on_text(text)
-            except Exception:
-                log.exception("the charger failed on a frame; closing the connection")
-                self._fail(transport, WSCloseCode.INTERNAL_ERROR, "charger error")
+            if not self.ready:
+                # A backend may send a CALL at once after accepting; it must not be lost.
+                if len(self.early) >= EARLY_FRAMES_MAX:
+                    self._fail(transport, WSCloseCode.POLICY_VIOLATION, "too many early frames")
+                    return
+                self.early.append(text)
+                return
+            self._deliver(text)
         elif kind == WSMsgType.CLOSE:
             if self.closing:  # the backend answered our close: the handshake is complete
                 transport.disconnect()
@@ -167,6 +175,23 @@ class _Listener(WSListener):
             transport.disconnect()
         elif kind == WSMsgType.BINARY:
             self._fail(transport, WSCloseCode.UNSUPPORTED_DATA, "backend sent a binary frame")
+
+    def _deliver(self, text: str) -> None:
+        try:
+            self.handler.on_text(text)
+        except Exception:
+            log.exception("the charger failed on a frame; closing the connection")
+            if self.transport is not None:
+                self._fail(self.transport, WSCloseCode.INTERNAL_ERROR, "charger error")
+
+    def deliver_early(self) -> None:
+        """Hand over the frames that came with the handshake, in order (once the caller that
+        awaited ``connect`` has set itself up: this runs from the event loop just after)."""
+        early, self.early = self.early, []
+        for text in early:
+            if self.closed or self.closing:
+                return
+            self._deliver(text)
 
     def _fail(self, transport: WSTransport, code: WSCloseCode, why: str) -> None:
         self.close_reason = why
@@ -314,4 +339,6 @@ async def connect(url: str, handler: Handler, options: ConnectOptions) -> Connec
     if listener.closed:
         raise TransportError("other", listener.close_reason or "connection closed at once")
     listener.ready = True
+    if listener.early:
+        asyncio.get_running_loop().call_soon(listener.deliver_early)
     return listener
