@@ -261,7 +261,8 @@ async def reference_page(request: Request) -> Response:
         "reference.html",
         session=await web_session(request),
         title="API reference",
-        sections=reference.sections(request.app.openapi()),
+        ref=reference.build(request.app.openapi()),
+        inline=reference.inline,
         base_url=str(request.base_url).rstrip("/"),
     )
 
