@@ -67,11 +67,12 @@ def test_every_operation_appears_once(document: dict[str, Any], ref: Reference) 
 
 def test_sections_follow_the_reading_order(ref: Reference) -> None:
     tags = [s.tag for s in ref.sections]
-    assert tags[0] == "account"
-    assert tags.index("chargers") < tags.index("logs") < tags.index("load test")
+    assert tags == ["account", "chargers", "settings", "logs", "load test", "admin"]
     for section in ref.sections:
         assert section.title
+        assert section.intro  # the document's tag description
         assert section.operations
+    assert [s.title for s in ref.sections][3:] == ["OCPP logs", "Load test", "Administration"]
     chargers = next(s for s in ref.sections if s.tag == "chargers")
     assert [op.path for op in chargers.operations][:2] == ["/api/chargers", "/api/chargers"]
 
@@ -131,9 +132,13 @@ def test_the_intro_comes_from_the_document(ref: Reference) -> None:
     assert dict(ref.common_errors)["401"] == "Authentication required"
     # Operation-specific refusals stay with their operation.
     admin = _op(ref, "POST", "/api/admin/server-settings")
-    assert [(e.status, e.description) for e in admin.errors if not e.common] == [
-        ("403", "Not an administrator")
-    ]
+    special = [(e.status, e.description) for e in admin.errors if not e.common]
+    assert [status for status, _ in special] == ["403"]
+    assert special[0][1].startswith("Not an administrator")
+    # An operation lists only the statuses it can return.
+    assert [e.status for e in _op(ref, "GET", "/api/me").errors] == ["401"]
+    get_charger = _op(ref, "GET", "/api/chargers/{chargepoint_id}")
+    assert [e.status for e in get_charger.errors] == ["401", "404"]
 
 
 def test_response_examples_follow_the_schemas(document: dict[str, Any], ref: Reference) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ocppsim import __version__
 from ocppsim.api import errors, routes_account, routes_chargers, routes_loadtest, routes_logs
 from ocppsim.api.auth import require_user
-from ocppsim.api.schemas import ErrorOut
 from ocppsim.api.ui import pages
 from ocppsim.config import Config
 from ocppsim.democsms import DemoCsms
@@ -32,18 +32,78 @@ PUBLIC_PATHS = frozenset(
     | set(pages.PAGES)
 )
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut, "description": text}
-    for code, text in (
-        (400, "Malformed request"),
-        (401, "Authentication required"),
-        (403, "Refused: a cookie-authenticated change without its CSRF token"),
-        (404, "No such object (or not yours)"),
-        (409, "Not possible in the current state"),
-        (422, "Invalid value; the message names the field"),
-        (429, "A limit is reached (streams, load-test capacity)"),
+#: The document's tags in reading order, each with the sentence that introduces it.
+TAGS: list[dict[str, Any]] = [
+    {
+        "name": "account",
+        "x-displayName": "Account",
+        "description": "Who you are and your personal API keys.",
+    },
+    {
+        "name": "chargers",
+        "x-displayName": "Chargers",
+        "description": "Your simulated charge points: create them, switch their mode, run "
+        "sessions, inject errors and configure them; every action answers with the charger's "
+        "new state.",
+    },
+    {
+        "name": "settings",
+        "x-displayName": "Settings",
+        "description": "Your global settings: the defaults your chargers and your load test "
+        "use (backend URL, RFID tag, heartbeat interval, batch size) and how long the OCPP "
+        "message log is kept.",
+    },
+    {
+        "name": "logs",
+        "x-displayName": "OCPP logs",
+        "description": "Every OCPP frame your chargers send or receive, and every connection "
+        "event: as history (newest first) or as a live Server-Sent Events stream.",
+    },
+    {
+        "name": "load test",
+        "x-displayName": "Load test",
+        "description": "One run per user of mass chargers: simulated chargers without the "
+        "message log that dial your global backend URL and never appear in the charger list.",
+    },
+    {
+        "name": "admin",
+        "x-displayName": "Administration",
+        "description": "Server-wide settings, which only an administrator can change.",
+    },
+]
+
+
+def _cannot_be_invalid(operation: dict[str, Any]) -> bool:
+    """No body, and only path parameters that any string fits."""
+    return "requestBody" not in operation and all(
+        p.get("in") == "path"
+        and set(p.get("schema", {})) <= {"type", "title", "description", "examples"}
+        for p in operation.get("parameters", [])
     )
-}
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The app's OpenAPI document, without FastAPI's generic ``422 Validation Error`` where
+    no value can be invalid (operations with only a string path parameter): the operations
+    that can refuse a value document their own 422."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    document = FastAPI.openapi(app)
+    generic = "#/components/schemas/HTTPValidationError"
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or not _cannot_be_invalid(operation):
+                continue
+            answers = operation.get("responses", {})
+            media = answers.get("422", {}).get("content", {}).get("application/json", {})
+            if media.get("schema", {}).get("$ref") == generic:
+                del answers["422"]
+    if generic not in json.dumps(document.get("paths", {})):
+        schemas = document.get("components", {}).get("schemas", {})
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+    return document
+
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -138,14 +198,17 @@ def create_app(config: Config, *, services: Services | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # the web UI's /reference page is the browsable form (no CDN scripts)
         redoc_url=None,
+        openapi_tags=TAGS,
     )
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.state.default_backend_url = config.default_backend_url
     errors.install(app)
     protected = [Depends(require_user)]
-    app.include_router(routes_chargers.router, dependencies=protected, responses=_ERRORS)
-    app.include_router(routes_account.router, dependencies=protected, responses=_ERRORS)
-    app.include_router(routes_logs.router, dependencies=protected, responses=_ERRORS)
-    app.include_router(routes_loadtest.router, dependencies=protected, responses=_ERRORS)
+    # Each operation documents the error statuses it can return (ocppsim.api.responses).
+    app.include_router(routes_chargers.router, dependencies=protected)
+    app.include_router(routes_account.router, dependencies=protected)
+    app.include_router(routes_logs.router, dependencies=protected)
+    app.include_router(routes_loadtest.router, dependencies=protected)
 
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")

@@ -14,10 +14,11 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
 
 from ocppsim.api.auth import App, User, still_authenticated
+from ocppsim.api.responses import READ, errors
 from ocppsim.api.schemas import ErrorOut, LogOut
 from ocppsim.runtime.logbus import StreamOverflow
 from ocppsim.services.errors import Invalid
-from ocppsim.services.logs import HISTORY_DEFAULT, HISTORY_MAX, StreamTicket
+from ocppsim.services.logs import HISTORY_DEFAULT, HISTORY_MAX, STREAMS_MAX, StreamTicket
 from ocppsim.store.records import LogRecord
 
 log = logging.getLogger("ocppsim.api")
@@ -32,20 +33,42 @@ SEND_TIMEOUT = 10.0
 RECHECK_SECONDS = 1.0
 
 ChargepointFilter = Annotated[
-    str | None, Query(max_length=48, description="Only this charger's entries")
+    str | None,
+    Query(
+        max_length=48,
+        description="Only this charger's entries (a chargepoint id that is not yours matches "
+        "nothing)",
+    ),
 ]
 
 
-@router.get("", response_model=list[LogOut], summary="OCPP message history (newest first)")
+@router.get(
+    "",
+    response_model=list[LogOut],
+    summary="OCPP message history (newest first)",
+    response_description="Log entries, newest first",
+    responses=errors(READ, 422),
+)
 async def history(
     who: User,
     app: App,
     chargepoint_id: ChargepointFilter = None,
-    limit: Annotated[int, Query(ge=1, le=HISTORY_MAX)] = HISTORY_DEFAULT,
+    limit: Annotated[
+        int, Query(ge=1, le=HISTORY_MAX, description="How many entries, at most, to answer")
+    ] = HISTORY_DEFAULT,
     before_id: Annotated[
-        int | None, Query(ge=1, description="Older than this id: the next page back")
+        int | None,
+        Query(
+            ge=1,
+            description="Older than this id: the next page back (pass the smallest `id` of "
+            "the page you have)",
+        ),
     ] = None,
 ) -> Any:
+    """The OCPP message log of your chargers, newest first: every frame they sent or received,
+    and every connection event. Secrets a backend sets (passwords, authorization keys) appear
+    as `"[REDACTED]"`. How long entries are kept follows your `log_retention_records` and
+    `log_retention_days` settings."""
     records = await app.logs.history(
         who.user_id, chargepoint_id=chargepoint_id, limit=limit, before_id=before_id
     )
@@ -62,7 +85,11 @@ async def history(
             "description": "One event per log entry: `id` is the entry id, `data` its JSON "
             "(as in GET /api/logs). Reconnect with `Last-Event-ID` to resume without a gap.",
         },
-        429: {"model": ErrorOut, "description": "Too many open streams"},
+        **errors(READ, 422),
+        429: {
+            "model": ErrorOut,
+            "description": f"You have {STREAMS_MAX} log streams open, the most one user may",
+        },
     },
 )
 async def stream(
@@ -70,8 +97,24 @@ async def stream(
     who: User,
     app: App,
     chargepoint_id: ChargepointFilter = None,
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID",
+            description="Resume after this entry id: the entries stored after it come first, "
+            "then the live ones. A browser's EventSource sends it by itself when it reconnects; "
+            "empty or absent: live entries only.",
+        ),
+    ] = None,
 ) -> EventSourceResponse:
+    """New entries of your chargers' OCPP message log, live, as they are stored (about 0.1 s
+    after the frame): one `message` event per entry, its `id` the entry's id and its `data`
+    the entry's JSON. A `: ping` comment comes every 15 s. A reader that falls too far behind
+    gets an `overflow` event and the stream ends; a client that does not take a write within
+    10 s is disconnected; either way, reconnecting with `Last-Event-ID` resumes with no gap
+    and no duplicate. The stream also ends within a second of its key being revoked or its
+    web session ending. At most 5 streams per user are open at once. EventSource cannot set
+    headers: pass the key as `?api_key=`."""
     resume = _event_id(last_event_id)
     ticket = app.logs.reserve_stream(who.user_id)
     shutdown = anyio.Event()  # set by sse-starlette when the server stops: end cleanly

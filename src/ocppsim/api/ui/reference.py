@@ -2,11 +2,12 @@
 
 :func:`build` reads the document FastAPI generates (OpenAPI 3.1: ``$ref`` into
 ``components.schemas``, ``anyOf`` with ``null`` for an optional or nullable value, ``allOf``)
-and returns typed sections, one per tag in reading order. Each operation has its parameters,
-its body's fields with their constraints, its responses with an example of the success body,
-and a curl example whose body is built from the schema: a field's ``examples``, else its
-``default``, else the first enum value, else a round number inside its bounds. Pure (no I/O);
-the result for the last document is kept, since FastAPI hands out the same document each time.
+and returns typed sections, one per tag in reading order, titled by the tag's ``x-displayName``
+and introduced by its ``description``. Each operation has its parameters, its body's fields
+with their constraints, its responses with an example of the success body, and a curl example
+whose body is built from the schema: a field's ``examples``, else its ``default``, else the
+first enum value, else a round number inside its bounds. Pure (no I/O); the result for the
+last document is kept, since FastAPI hands out the same document each time.
 """
 
 from __future__ import annotations
@@ -22,32 +23,6 @@ from markupsafe import Markup, escape
 
 #: Tags in reading order; tags not named here follow, in the document's order.
 TAG_ORDER = ("account", "authentication", "chargers", "settings", "logs", "load test", "admin")
-
-#: A tag's title and introduction when the document's ``tags`` list has no description.
-_TAG_TEXT = {
-    "account": (
-        "Account",
-        "Who you are, your API keys, your global settings (the defaults every charger uses) "
-        "and the server-wide settings an administrator changes.",
-    ),
-    "chargers": (
-        "Chargers",
-        "Your simulated charge points: create them, switch their mode, run sessions, inject "
-        "errors and configure them. Every action answers with the charger's new state. "
-        "Changing the OCPP version, the chargepoint id or the connector count needs mode off.",
-    ),
-    "logs": (
-        "OCPP logs",
-        "Every OCPP frame your chargers send or receive, and every connection event: as "
-        "history (newest first) or as a live Server-Sent Events stream.",
-    ),
-    "load test": (
-        "Load test",
-        "One run per user of mass chargers: real simulated chargers without the message log, "
-        "dialing your global backend URL. They never appear in the charger list.",
-    ),
-    "admin": ("Administration", "Server-wide settings; changes need an administrator."),
-}
 
 #: Realistic values by field name, for schemas that give no ``examples``, ``default`` or enum
 #: (mostly response fields). Values follow the project's REST contract.
@@ -484,9 +459,9 @@ class _Builder:
         ordered = sorted(by_tag, key=lambda t: order.index(t) if t in order else len(order))
         built = []
         for tag in ordered:
-            title, intro = _TAG_TEXT.get(tag, (tag.capitalize(), ""))
             meta = tag_meta.get(tag) or {}
-            intro = " ".join(str(meta.get("description") or intro).split())
+            title = str(meta.get("x-displayName") or tag.capitalize())
+            intro = " ".join(str(meta.get("description") or "").split())
             operations = tuple(_mark_common(op, common) for op in by_tag[tag])
             built.append(SectionDoc(_slug(title), tag, title, intro, operations))
         return Reference(
