@@ -1,6 +1,6 @@
 """The charger's vocabulary: kinds, modes, versions and the limits of each setting.
 
-These names are the REST contract's (seed document); the OCPP adapters translate them.
+These are the names the REST API uses; the OCPP adapters translate them.
 """
 
 from __future__ import annotations
@@ -11,12 +11,15 @@ from urllib.parse import urlsplit
 
 
 class ChargerType(StrEnum):
+    """AC or DC charging."""
+
     AC = "AC"
     DC = "DC"
 
 
 class Mode(StrEnum):
-    """What the user wants the charger to do (seed: off, on, autopilot, manual)."""
+    """What the charger does: `off` stopped and not connected; `on` and `manual` connected,
+    sessions only when you start them; `autopilot` connected, running sessions by itself."""
 
     OFF = "off"
     ON = "on"
@@ -25,18 +28,23 @@ class Mode(StrEnum):
 
 
 class OcppVersion(StrEnum):
+    """The OCPP version the charger speaks: 1.6 (JSON), 2.0.1 or 2.1."""
+
     V16 = "1.6"
     V201 = "2.0.1"
     V21 = "2.1"
 
 
 class AuthMode(StrEnum):
+    """How sessions are authorized: RFID tag, or Plug & Charge (the eMAID)."""
+
     RFID = "rfid"
     PLUG_AND_CHARGE = "plug_and_charge"
 
 
 class ErrorCode(StrEnum):
-    """Errors a user can inject (seed list); names are OCPP 1.6 ChargePointErrorCode values."""
+    """An error to simulate, named as in OCPP 1.6 ChargePointErrorCode; `NoError` clears it.
+    Any other value is a fault: the connectors become Faulted."""
 
     NO_ERROR = "NoError"
     GROUND_FAILURE = "GroundFailure"
