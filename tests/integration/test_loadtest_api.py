@@ -244,11 +244,14 @@ async def test_a_run_that_cannot_fit_the_open_file_limit_is_refused(db_url: str)
 async def test_a_server_that_runs_no_chargers_runs_no_load_test(db_url: str) -> None:
     async for site in open_site(db_url, LoadTestLimits(enabled=False)):
         alice = await site.user("alice")
-        r = await site.api.post(
-            "/api/mass-charger/apply", json={"target": 5, "mode": "connect"}, headers=alice
-        )
-        assert r.status_code == 409
-        assert r.json()["error"] == "this server runs no chargers (API-only mode): no load tests"
+        for target in (5, 0):  # not even an empty run starts the worker processes
+            r = await site.api.post(
+                "/api/mass-charger/apply", json={"target": target, "mode": "connect"}, headers=alice
+            )
+            assert r.status_code == 409
+            assert r.json()["error"] == (
+                "this server runs no chargers (API-only mode): no load tests"
+            )
         assert site.services.loadtests.pool is None
 
 
