@@ -113,7 +113,7 @@ async def api(services: Services) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(Config(database_url="unused://"), services=services)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             yield client
 
 

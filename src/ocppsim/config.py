@@ -26,7 +26,9 @@ class Config:
     ``OCPPSIM_LOADTEST_MAX_CHARGERS`` (all users' mass chargers together; default 20,000),
     ``OCPPSIM_LOADTEST_SOURCE_ADDRESSES`` (comma-separated local addresses to dial from),
     ``OCPPSIM_SIGNUP`` (``1``/``0``: may visitors of the web UI create accounts; default on
-    when the server listens on a loopback address only; an administrator can change it later).
+    when the server listens on a loopback address only; an administrator can change it later),
+    ``OCPPSIM_ALLOWED_HOSTS`` (comma-separated names the ``Host`` header may carry, ``*`` for
+    any; default: the loopback names when listening on loopback, else any).
     """
 
     database_url: str
@@ -44,15 +46,28 @@ class Config:
     loadtest_source_addresses: tuple[str, ...] = ()
     #: Self sign-up in the web UI until an administrator decides; None: on for loopback hosts.
     signup: bool | None = None
+    #: Host header names the server answers (DNS rebinding); None: derived from ``host``.
+    allowed_hosts: tuple[str, ...] | None = None
 
     @property
-    def signup_default(self) -> bool:
-        if self.signup is not None:
-            return self.signup
+    def host_allowlist(self) -> frozenset[str] | None:
+        """The names requests may address, or None for any."""
+        if self.allowed_hosts is not None:
+            names = frozenset(h.lower() for h in self.allowed_hosts)
+            return None if "*" in names else names
+        if self._loopback():
+            return frozenset({"localhost", "127.0.0.1", "::1", self.host.lower()})
+        return None
+
+    def _loopback(self) -> bool:
         try:
             return ipaddress.ip_address(self.host).is_loopback
         except ValueError:
             return self.host == "localhost"
+
+    @property
+    def signup_default(self) -> bool:
+        return self.signup if self.signup is not None else self._loopback()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Config:
@@ -70,6 +85,7 @@ class Config:
             loadtest_max_chargers=_int(env, "OCPPSIM_LOADTEST_MAX_CHARGERS", 20_000),
             loadtest_source_addresses=_addresses(env.get("OCPPSIM_LOADTEST_SOURCE_ADDRESSES", "")),
             signup=_flag(env, "OCPPSIM_SIGNUP"),
+            allowed_hosts=_names(env.get("OCPPSIM_ALLOWED_HOSTS")),
         )
 
 
@@ -96,6 +112,12 @@ def _flag(env: Mapping[str, str], name: str) -> bool | None:
     if raw in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be 1 or 0, not {raw!r}")
+
+
+def _names(raw: str | None) -> tuple[str, ...] | None:
+    if raw is None or not raw.strip():
+        return None
+    return tuple(n.strip().strip("[]") for n in raw.split(",") if n.strip())
 
 
 def _addresses(raw: str) -> tuple[str, ...]:

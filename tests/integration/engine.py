@@ -149,7 +149,9 @@ async def open_engine(db_url: str, version: str = "1.6") -> AsyncIterator[Engine
     try:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://127.0.0.1"
+            ) as client:
                 yield Engine(csms, services, client, new.key.key, version)
     finally:
         await opened.close()

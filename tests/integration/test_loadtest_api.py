@@ -64,7 +64,9 @@ async def open_site(db_url: str, limits: LoadTestLimits) -> AsyncIterator[Site]:
     try:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://127.0.0.1"
+            ) as client:
                 yield Site(csms, services, client)
     finally:
         await opened.close()

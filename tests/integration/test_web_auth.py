@@ -3,6 +3,8 @@ sign-up and its switch (reference S7, S8). Real app, real database, in process."
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,10 +18,12 @@ from ocppsim.api.auth import CSRF_HEADER, SECURE_SESSION_COOKIE, SESSION_COOKIE
 from ocppsim.config import Config
 from ocppsim.services.accounts import Principal
 from ocppsim.services.container import Services
+from ocppsim.services.errors import Conflict, TooMany
 from ocppsim.services.websessions import (
     ABSOLUTE_TIMEOUT,
     ACCOUNT_LIMIT,
     IDLE_TIMEOUT,
+    SIGNUP_LIMIT,
     WINDOW,
     LoginThrottle,
     WebSessions,
@@ -92,7 +96,7 @@ async def test_over_tls_the_cookie_is_host_prefixed_and_secure(
     app = create_app(Config(database_url="unused://"), services=services)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="https://127.0.0.1") as client:
             r = await log_in(client, alice.name)
             cookie = next(v for v in r.headers.get_list("set-cookie") if "ocppsim_session" in v)
             assert cookie.startswith(f"{SECURE_SESSION_COOKIE}=")
@@ -408,3 +412,83 @@ async def test_deleting_nothing_breaks_nothing(services: Services) -> None:
     await sessions.log_out("")
     await sessions.log_out("no-such-session")
     assert await sessions.prune() == 0
+
+
+async def test_a_burst_of_guesses_sent_at_once_is_throttled_too(
+    services: Services, alice: ApiUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sessions = WebSessions(services.store, services.accounts)
+    checked = 0
+    verify = services.accounts.verify_password
+
+    async def counting(name: str, password: str) -> Principal | None:
+        nonlocal checked
+        checked += 1
+        return await verify(name, password)
+
+    monkeypatch.setattr(services.accounts, "verify_password", counting)
+    results = await asyncio.gather(
+        *(sessions.log_in("alice", f"guess {n}", f"10.0.0.{n}") for n in range(40)),
+        return_exceptions=True,
+    )
+    assert checked == ACCOUNT_LIMIT  # not 40: each attempt counts before its hash
+    assert sum(isinstance(r, TooMany) for r in results) == 40 - ACCOUNT_LIMIT
+
+
+async def test_sign_ups_are_limited_per_address_taken_names_included(
+    services: Services, alice: ApiUser
+) -> None:
+    sessions = WebSessions(services.store, services.accounts)
+    url = "ws://127.0.0.1:9000"
+    for n in range(SIGNUP_LIMIT):
+        with contextlib.suppress(Conflict):
+            await sessions.sign_up("alice" if n % 2 else f"new{n}", PASSWORD, "c", backend_url=url)
+    with pytest.raises(TooMany, match="too many sign-ups"):
+        await sessions.sign_up("another", PASSWORD, "c", backend_url=url)
+    await sessions.sign_up("another", PASSWORD, "elsewhere", backend_url=url)
+
+
+async def test_a_user_name_with_a_line_break_is_refused(api: httpx.AsyncClient) -> None:
+    r = await sign_up(api, "admin\n")
+    assert r.status_code == 422
+    assert "name: use 1-64 letters" in r.text
+
+
+async def test_sign_up_while_logged_in_ends_the_old_session(
+    browser: httpx.AsyncClient, alice: ApiUser
+) -> None:
+    old = browser.cookies[SESSION_COOKIE]
+    assert (await sign_up(browser, "zoe")).status_code == 201
+    assert await status_with(browser, old) == 401
+    assert (await browser.get("/api/me")).json()["name"] == "zoe"
+
+
+async def test_log_out_from_another_site_or_a_stale_page_logs_no_one_out(
+    browser: httpx.AsyncClient,
+) -> None:
+    csrf = await csrf_of(browser)
+    for headers, data in (
+        ({"Sec-Fetch-Site": "cross-site"}, {"csrf_token": csrf}),
+        ({"Origin": "https://evil.example"}, {}),
+        ({}, {"csrf_token": "stale"}),
+    ):
+        r = await browser.post("/logout", headers=headers, data=data)
+        assert r.status_code == 403
+        assert "still logged in" in r.text
+        assert "set-cookie" not in r.headers
+        assert (await browser.get("/api/me")).status_code == 200
+
+
+async def test_requests_for_another_host_name_are_refused(
+    api: httpx.AsyncClient, services: Services
+) -> None:
+    """A page whose DNS name was rebound to this server's address (reference 4.5)."""
+    r = await api.get("/login", headers={"Host": "evil.example"})
+    assert r.status_code == 400
+    assert "Host" in r.json()["error"]
+    for host in ("localhost:8080", "127.0.0.1", "[::1]:8080"):
+        assert (await api.get("/login", headers={"Host": host})).status_code == 200
+    assert Config(database_url="x", host="0.0.0.0").host_allowlist is None
+    assert Config(database_url="x", allowed_hosts=("*",)).host_allowlist is None
+    named = Config.from_env({"OCPPSIM_ALLOWED_HOSTS": "sim.example.com, [::1]"})
+    assert named.host_allowlist == frozenset({"sim.example.com", "::1"})

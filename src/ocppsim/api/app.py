@@ -148,6 +148,34 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def _host_name(header: bytes) -> str:
+    """The name in a Host header, without its port ("[::1]:8080" -> "::1")."""
+    host = header.decode("latin-1").strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+class HostCheck:
+    """Answer only requests addressed to an allowed name: a page on another site whose DNS
+    name was rebound to this server's address is refused (reference 4.5)."""
+
+    def __init__(self, app: ASGIApp, allowed: frozenset[str]) -> None:
+        self.app = app
+        self.allowed = allowed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = next((v for k, v in scope["headers"] if k == b"host"), b"")
+            if _host_name(host) not in self.allowed:
+                response = errors.error(
+                    400, "this server does not answer to that Host name (OCPPSIM_ALLOWED_HOSTS)"
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 async def _start_demo_csms(config: Config) -> DemoCsms | None:
     """The built-in demo CSMS new users' chargers dial by default (``--no-demo-csms`` skips)."""
     csms = DemoCsms()
@@ -218,4 +246,7 @@ def create_app(config: Config, *, services: Services | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.add_middleware(SecurityHeaders)
+    allowed = config.host_allowlist
+    if allowed is not None:
+        app.add_middleware(HostCheck, allowed=allowed)
     return app

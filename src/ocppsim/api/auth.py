@@ -30,6 +30,8 @@ SESSION_COOKIE = "ocppsim_session"
 SECURE_SESSION_COOKIE = "__Host-ocppsim_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Where ``require_user`` notes the credential it accepted: ("key" | "session", secret).
+_CREDENTIAL = "ocppsim.credential"
 
 
 def services(request: Request) -> Services:
@@ -85,29 +87,28 @@ async def require_user(
     if key:
         who = await services(request).accounts.authenticate(key)
         if who is not None:
+            request.scope[_CREDENTIAL] = ("key", key)
             return who
         raise Unauthenticated("Authentication required")
     session = await web_session(request)
     if session is not None:
         if request.method not in SAFE_METHODS:
             check_csrf(request, session, request.headers.get(CSRF_HEADER))
+        request.scope[_CREDENTIAL] = ("session", request.cookies[session_cookie(request)])
         return session.principal
     raise Unauthenticated("Authentication required")
 
 
 async def still_authenticated(request: Request) -> bool:
-    """Do the request's credentials still authenticate (key not revoked, session not ended)?
-    Long-lived responses (the SSE log) ask this every second."""
-    bearer = request.headers.get("authorization", "")
-    key = (
-        request.headers.get("x-api-key")
-        or (bearer[7:] if bearer[:7].lower() == "bearer " else "")
-        or request.query_params.get("api_key")
-    )
-    if key:
-        return await services(request).accounts.authenticate(key) is not None
-    token = request.cookies.get(session_cookie(request), "")
-    return bool(token) and await services(request).websessions.resolve(token) is not None
+    """Does the credential that authenticated the request still do (key not revoked, session
+    not ended)? Long-lived responses (the SSE log) ask this every second; asking does not
+    count as use of a session, so an open tab does not keep an idle session alive."""
+    kind, secret = request.scope.get(_CREDENTIAL, ("", ""))
+    if kind == "key":
+        return await services(request).accounts.authenticate(secret) is not None
+    if kind == "session":
+        return await services(request).websessions.resolve(secret, touch=False) is not None
+    return False
 
 
 User = Annotated[Principal, Depends(require_user)]

@@ -31,6 +31,8 @@ SEND_TIMEOUT = 10.0
 #: How often an open stream checks that its key or session still authenticates: a revoked
 #: key or an ended session closes its streams within this time (reference 4.2).
 RECHECK_SECONDS = 1.0
+#: Rechecks that may fail in a row (the store unreachable) before the stream ends.
+RECHECK_FAILURES = 5
 
 ChargepointFilter = Annotated[
     str | None,
@@ -142,6 +144,7 @@ class _StreamEnd:
         self._shutdown = shutdown
 
     async def wait(self) -> None:
+        failures = 0
         while not self._shutdown.is_set():
             with anyio.move_on_after(RECHECK_SECONDS):
                 await self._shutdown.wait()
@@ -149,8 +152,12 @@ class _StreamEnd:
                 return
             try:
                 valid = await still_authenticated(self._request)
-            except Exception:  # the store is busy or gone: keep the stream, ask again
+                failures = 0
+            except Exception:  # the store is busy: ask again, but not forever
+                failures += 1
                 log.warning("could not recheck a log stream's credentials", exc_info=True)
+                if failures >= RECHECK_FAILURES:
+                    return
                 continue
             if not valid:
                 return

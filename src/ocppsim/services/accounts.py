@@ -28,7 +28,7 @@ from ocppsim.store.repository import Store
 KEY_SCHEME = "ocps"
 _ID_ALPHABET = string.ascii_letters + string.digits
 _KEY_RE = re.compile(r"^ocps_([A-Za-z0-9]{8})_([A-Za-z0-9_-]{43})$")
-USER_NAME_RE = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+USER_NAME_RE = re.compile(r"[A-Za-z0-9._@-]{1,64}")  # use fullmatch: "$" lets "\n" through
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 #: A key's last use is written at most this often, so authentication stays a read.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -80,7 +80,7 @@ def make_key() -> tuple[str, str, bytes]:
 
 
 def check_user_name(name: str) -> str:
-    if not USER_NAME_RE.match(name):
+    if not USER_NAME_RE.fullmatch(name):
         raise Invalid("name", "use 1-64 letters, digits or . _ @ -")
     return name
 

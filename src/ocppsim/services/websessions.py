@@ -3,7 +3,7 @@
 A session is a random 256-bit token in a cookie; the database keeps only its SHA-256 digest,
 the user, a CSRF synchronizer token and two times. A session ends at log-out, after
 ``IDLE_TIMEOUT`` without a request, or ``ABSOLUTE_TIMEOUT`` after log-in, whichever is first
-(reference S8). Deleting the user ends their sessions with them.
+(reference S8).
 """
 
 from __future__ import annotations
@@ -26,11 +26,13 @@ IDLE_TIMEOUT = timedelta(hours=12)
 ABSOLUTE_TIMEOUT = timedelta(days=7)
 #: A session's last request time is written at most this often.
 SEEN_RESOLUTION = timedelta(seconds=60)
-#: Log-in throttling (reference S7): per account name and per client address, failures
-#: within WINDOW; from the LIMIT-th on, each further failure doubles a lock-out (1 s, 2 s, 4 s,
-#: ... up to MAX_DELAY). A success clears the account's count.
+#: Log-in throttling (reference S7): per account name and per client address, attempts
+#: within WINDOW (from the first one); from the LIMIT-th on, each further one doubles a
+#: lock-out (1 s, 2 s, 4 s, ... up to MAX_DELAY). An attempt counts before its password is
+#: checked, so a burst sent at once is throttled too; a success takes its own count back
+#: (the client's) or clears the name's.
 WINDOW = 15 * 60.0
-ACCOUNT_LIMIT = 5
+ACCOUNT_LIMIT = 10
 CLIENT_LIMIT = 50
 MAX_DELAY = 15 * 60.0
 #: Sign-ups per client address and WINDOW (each costs an Argon2 hash and a user).
@@ -66,7 +68,8 @@ class _Failures:
 
 
 class LoginThrottle:
-    """Counts failed log-ins per key (account name, client address) in a sliding window."""
+    """Counts attempts per key (account name, client address) in a window that starts with
+    the first one."""
 
     def __init__(self, limit: int, *, clock: Callable[[], float]) -> None:
         self._limit = limit
@@ -101,6 +104,12 @@ class LoginThrottle:
     def succeeded(self, key: str) -> None:
         self._entries.pop(key, None)
 
+    def forgive(self, key: str) -> None:
+        """Take one attempt back (it turned out well)."""
+        entry = self._entries.get(key)
+        if entry is not None and entry.count > 0:
+            entry.count -= 1
+
 
 class WebSessions:
     """Log-in, log-out, session lookup and the sign-up switch."""
@@ -131,12 +140,14 @@ class WebSessions:
         wait = max(self._by_account.wait(account), self._by_client.wait(client))
         if wait > 0:
             raise TooMany(f"too many failed log-ins: try again in {math.ceil(wait)} s")
+        # Counted before the (slow) check: concurrent guesses cannot all pass the test above.
+        self._by_account.failed(account)
+        self._by_client.failed(client)
         who = await self._accounts.verify_password(name, password)
         if who is None:
-            self._by_account.failed(account)
-            self._by_client.failed(client)
             return None
         self._by_account.succeeded(account)
+        self._by_client.forgive(client)
         return await self.start(who)
 
     async def start(self, who: Principal) -> StartedSession:
@@ -145,8 +156,9 @@ class WebSessions:
         await self._store.create_web_session(who.user_id, _digest(token), csrf, self._clock())
         return StartedSession(token, WebSession(who, csrf))
 
-    async def resolve(self, token: str) -> WebSession | None:
-        """The live session of ``token``; expired sessions are deleted and give None."""
+    async def resolve(self, token: str, *, touch: bool = True) -> WebSession | None:
+        """The live session of ``token``; expired sessions are deleted and give None.
+        ``touch=False`` checks without counting as use (an open stream rechecking)."""
         if not token or len(token) > 100:
             return None
         digest = _digest(token)
@@ -158,7 +170,7 @@ class WebSessions:
         if now - record.last_seen_at > IDLE_TIMEOUT or now - record.created_at > ABSOLUTE_TIMEOUT:
             await self._store.delete_web_session(digest)
             return None
-        if now - record.last_seen_at >= SEEN_RESOLUTION:
+        if touch and now - record.last_seen_at >= SEEN_RESOLUTION:
             await self._store.touch_web_session(record.id, now)
         return WebSession(Principal(user.id, user.name, user.is_admin), record.csrf_token)
 
@@ -193,7 +205,8 @@ class WebSessions:
         wait = self._signups.wait(client)
         if wait > 0:
             raise TooMany(f"too many sign-ups from your address: try again in {math.ceil(wait)} s")
+        # Every attempt counts, before its password is hashed (a taken name costs a hash too).
+        self._signups.failed(client)
         new = await self._accounts.create_user(name, password, backend_url=backend_url)
-        self._signups.failed(client)  # counts every sign-up, not only failures
         user = new.user
         return new, await self.start(Principal(user.id, user.name, user.is_admin))

@@ -257,12 +257,16 @@ class Store:
         return None if value is None else str(value)
 
     async def set_server_setting(self, name: str, value: str) -> None:
+        update = server_settings.update().where(server_settings.c.name == name).values(value=value)
         async with self.engine.begin() as conn:
-            updated = await conn.execute(
-                server_settings.update().where(server_settings.c.name == name).values(value=value)
-            )
-            if updated.rowcount == 0:
+            if (await conn.execute(update)).rowcount:
+                return
+        try:
+            async with self.engine.begin() as conn:
                 await conn.execute(server_settings.insert().values(name=name, value=value))
+        except sa.exc.IntegrityError:  # set at the same moment by someone else: ours wins
+            async with self.engine.begin() as conn:
+                await conn.execute(update)
 
     # --- settings ---
 

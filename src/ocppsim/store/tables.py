@@ -144,7 +144,7 @@ web_sessions = sa.Table(
     sa.Index("ix_web_sessions_user_id", "user_id"),
 )
 
-# Server-wide settings an administrator changes (name -> JSON value).
+# Server-wide settings an administrator changes (name -> value as text, e.g. "true").
 server_settings = sa.Table(
     "server_settings",
     metadata,

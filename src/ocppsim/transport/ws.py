@@ -154,8 +154,9 @@ class _Listener(WSListener):
                 return
             if self.closing:
                 return
-            if not self.ready:
-                # A backend may send a CALL at once after accepting; it must not be lost.
+            if not self.ready or self.early:
+                # A backend may send a CALL at once after accepting; it must not be lost, and
+                # what comes after it waits until it has been handed over.
                 if len(self.early) >= EARLY_FRAMES_MAX:
                     self._fail(transport, WSCloseCode.POLICY_VIOLATION, "too many early frames")
                     return
@@ -187,11 +188,9 @@ class _Listener(WSListener):
     def deliver_early(self) -> None:
         """Hand over the frames that came with the handshake, in order (once the caller that
         awaited ``connect`` has set itself up: this runs from the event loop just after)."""
-        early, self.early = self.early, []
-        for text in early:
-            if self.closed or self.closing:
-                return
-            self._deliver(text)
+        while self.early and not (self.closed or self.closing):
+            self._deliver(self.early.pop(0))
+        self.early.clear()
 
     def _fail(self, transport: WSTransport, code: WSCloseCode, why: str) -> None:
         self.close_reason = why

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
 
 from ocppsim import __version__
 from ocppsim.api.auth import check_csrf, check_same_origin, services, session_cookie, web_session
@@ -31,6 +32,7 @@ templates.env.globals["password_min"] = PASSWORD_MIN
 templates.env.globals["password_max"] = PASSWORD_MAX
 
 FORM_COOKIE = "ocppsim_form"
+SECURE_FORM_COOKIE = "__Host-ocppsim_form"
 #: The pages of a logged-in user: path -> (template, title).
 PAGES = {
     "/chargers": ("chargers.html", "Chargers"),
@@ -99,7 +101,7 @@ def _form_page(
         **context,
     )
     response.set_cookie(
-        FORM_COOKIE,
+        _form_cookie(request),
         token,
         max_age=3600,
         path="/",
@@ -110,8 +112,17 @@ def _form_page(
     return response
 
 
+def _form_cookie(request: Request) -> str:
+    """The double-submit cookie: ``__Host-`` over TLS, so no sibling host can plant one."""
+    return SECURE_FORM_COOKIE if request.url.scheme == "https" else FORM_COOKIE
+
+
 async def _form(request: Request) -> dict[str, str]:
-    form = await request.form(max_files=0, max_fields=10, max_part_size=4096)
+    """The posted fields; an unreadable form reads as empty (and fails its token check)."""
+    try:
+        form = await request.form(max_files=0, max_fields=10, max_part_size=4096)
+    except HTTPException:
+        return {}
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
@@ -122,7 +133,7 @@ def _check_form(request: Request, fields: dict[str, str]) -> tuple[str, int] | N
         check_same_origin(request)
     except Forbidden as exc:
         return f"{str(exc).capitalize()}.", 403
-    sent, kept = fields.get("form_token", ""), request.cookies.get(FORM_COOKIE, "")
+    sent, kept = fields.get("form_token", ""), request.cookies.get(_form_cookie(request), "")
     if not sent or not kept or not secrets.compare_digest(sent.encode(), kept.encode()):
         return "The form expired: please try again.", 400
     return None
@@ -161,13 +172,13 @@ async def login(request: Request) -> Response:
     if not problem:
         try:
             started = None
-            if USER_NAME_RE.match(name) and len(password) <= PASSWORD_MAX:
+            if USER_NAME_RE.fullmatch(name) and len(password) <= PASSWORD_MAX:
                 started = await sessions.log_in(name, password, _client(request))
             if started is not None:
                 response = RedirectResponse(target, status_code=303)
                 await sessions.log_out(request.cookies.get(session_cookie(request), ""))
                 _set_session(request, response, started)
-                response.delete_cookie(FORM_COOKIE, path="/")
+                response.delete_cookie(_form_cookie(request), path="/")
                 return response
             problem, status = "Wrong user name or password.", 401
         except TooMany as exc:
@@ -231,8 +242,9 @@ async def signup(request: Request) -> Response:
                 new_key=new.key.key,
                 welcome=True,
             )
+            await app.websessions.log_out(request.cookies.get(session_cookie(request), ""))
             _set_session(request, response, started)
-            response.delete_cookie(FORM_COOKIE, path="/")
+            response.delete_cookie(_form_cookie(request), path="/")
             return response
     return _form_page(
         request, "signup.html", status_code=status, title="Sign up", error=problem, name=name
@@ -241,10 +253,24 @@ async def signup(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
+    """Ends the session: only from our own page (another site can log no one out) and with
+    the session's CSRF token; a stale page gets a message, not a log-out."""
     session = await web_session(request)
+    try:
+        check_same_origin(request)
+        if session is not None:
+            check_csrf(request, session, (await _form(request)).get("csrf_token"))
+    except Forbidden:
+        return _render(
+            request,
+            "message.html",
+            session=session,
+            status_code=403,
+            title="Log out",
+            message="This page was out of date, so you are still logged in: "
+            "use Log out on a freshly loaded page.",
+        )
     if session is not None:
-        fields = await _form(request)
-        check_csrf(request, session, fields.get("csrf_token"))
         await services(request).websessions.log_out(
             request.cookies.get(session_cookie(request), "")
         )
