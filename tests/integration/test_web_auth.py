@@ -16,12 +16,14 @@ from fastapi.routing import APIRoute
 from ocppsim.api import create_app
 from ocppsim.api.auth import CSRF_HEADER, SECURE_SESSION_COOKIE, SESSION_COOKIE
 from ocppsim.config import Config
+from ocppsim.services import websessions
 from ocppsim.services.accounts import Principal
 from ocppsim.services.container import Services
 from ocppsim.services.errors import Conflict, TooMany
 from ocppsim.services.websessions import (
     ABSOLUTE_TIMEOUT,
     ACCOUNT_LIMIT,
+    CLIENT_LIMIT,
     IDLE_TIMEOUT,
     SIGNUP_LIMIT,
     WINDOW,
@@ -492,3 +494,41 @@ async def test_requests_for_another_host_name_are_refused(
     assert Config(database_url="x", allowed_hosts=("*",)).host_allowlist is None
     named = Config.from_env({"OCPPSIM_ALLOWED_HOSTS": "sim.example.com, [::1]"})
     assert named.host_allowlist == frozenset({"sim.example.com", "::1"})
+
+
+async def test_one_address_failing_for_many_names_is_locked_out(
+    services: Services, alice: ApiUser
+) -> None:
+    sessions = WebSessions(services.store, services.accounts)
+    for n in range(CLIENT_LIMIT):
+        assert await sessions.log_in(f"name{n}", "wrong password", "10.9.9.9") is None
+    with pytest.raises(TooMany):
+        await sessions.log_in("alice", PASSWORD, "10.9.9.9")
+    assert await sessions.log_in("alice", PASSWORD, "10.9.9.10") is not None
+
+
+def test_the_throttle_forgets_the_oldest_keys_beyond_its_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(websessions, "THROTTLE_ENTRIES", 3)
+    throttle = LoginThrottle(1, clock=lambda: 0.0)
+    for key in ("a", "b", "c", "d"):
+        throttle.failed(key)
+    assert throttle.wait("a") == 0  # forgotten
+    assert throttle.wait("d") == 1.0
+    throttle.forgive("d")
+    throttle.failed("d")
+    assert throttle.wait("d") == 1.0
+
+
+def test_ipv6_clients_are_throttled_by_their_64() -> None:
+    from starlette.requests import Request
+
+    from ocppsim.api.ui.pages import _client
+
+    def client(host: str) -> str:
+        return _client(Request({"type": "http", "client": (host, 1), "headers": []}))
+
+    assert client("2001:db8:1:2:aaaa::1") == client("2001:db8:1:2:bbbb::2") == "2001:db8:1:2::/64"
+    assert client("::ffff:10.1.2.3") == "10.1.2.3"
+    assert client("10.1.2.3") == "10.1.2.3"

@@ -8,6 +8,7 @@ checked too: log-out by the session's CSRF token, log-in and sign-up by a double
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 from typing import Any
@@ -140,7 +141,17 @@ def _check_form(request: Request, fields: dict[str, str]) -> tuple[str, int] | N
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's throttling key: its IPv4 address, or its IPv6 /64 (one host has many)."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 @router.get("/")
