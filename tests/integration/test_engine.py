@@ -280,6 +280,40 @@ async def test_security_profile_rules(engine: Engine) -> None:
     assert (state["security_profile"], state["basic_auth_password_set"]) == (0, False)
 
 
+async def test_security_profile_2_keeps_its_wss_url(engine: Engine) -> None:
+    """Profile 2 (TLS) cannot be left with a plain ws:// URL by a later change."""
+    await engine.create("CP-14", backend_url="wss://csms.example.invalid/ocpp")
+    ok = await engine.post(
+        "CP-14", "security", {"security_profile": 2, "basic_auth_password": "x" * 16}
+    )
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["warnings"] == []
+    for url in ("ws://127.0.0.1:9000", ""):  # "" means the global default, a ws:// URL here
+        r = await engine.post("CP-14", "backend-url", {"backend_url": url})
+        assert r.status_code == 422
+        assert r.json()["error"].startswith("backend_url: security profile 2 needs a wss://")
+    assert (await engine.state("CP-14"))["backend_url"] == "wss://csms.example.invalid/ocpp"
+    # A charger on the global default gets a warning when that default turns to ws://.
+    default = (await engine.api.get("/api/settings", headers=engine.headers)).json()
+    await engine.api.post(
+        "/api/settings",
+        json={"ocpp_backend_url": "wss://csms.example.invalid"},
+        headers=engine.headers,
+    )
+    await engine.create("CP-15")
+    r = await engine.post(
+        "CP-15", "security", {"security_profile": 2, "basic_auth_password": "y" * 16}
+    )
+    assert r.status_code == 200, r.text
+    await engine.api.post(
+        "/api/settings",
+        json={"ocpp_backend_url": default["settings"]["ocpp_backend_url"]},
+        headers=engine.headers,
+    )
+    warnings = (await engine.state("CP-15"))["warnings"]
+    assert any(w.startswith("security_profile: profile 2 needs a wss://") for w in warnings)
+
+
 async def test_a_refusing_backend_is_retried_with_back_off_not_in_a_loop(engine: Engine) -> None:
     """Handshake refused (HTTP 404): the charger retries with doubling delays (R11)."""
     import asyncio

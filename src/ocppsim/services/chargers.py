@@ -186,11 +186,19 @@ def view(
         charger_name=record.charger_name,
         error_code=record.error_code,
         state=state,
-        warnings=_emaid_warnings(record),
+        warnings=_emaid_warnings(record) + _security_warnings(record, settings),
         security_profile=record.security_profile,
         basic_auth_password_set=bool(record.basic_auth_password),
         ca_certificate_set=bool(record.ca_certificate_pem),
     )
+
+
+def _security_warnings(record: ChargerRecord, settings: SettingsRecord) -> tuple[str, ...]:
+    """Profile 2 with a plain ws:// URL (the global default changed since): it cannot connect."""
+    url = record.backend_url or settings.ocpp_backend_url
+    if record.security_profile >= 2 and not url.startswith("wss://"):
+        return ("security_profile: profile 2 needs a wss:// backend URL; this one is not",)
+    return ()
 
 
 def _check_power(charger_type: ChargerType, max_power_kw: float) -> float:
@@ -413,7 +421,15 @@ class Chargers:
         return await self._update(user_id, chargepoint_id, {"rfid_tag": tag})
 
     async def set_backend_url(self, user_id: int, chargepoint_id: str, url: str) -> ChargerView:
-        return await self._update(user_id, chargepoint_id, {"backend_url": _check_url(url)})
+        url = _check_url(url)
+        record = await self._record(user_id, chargepoint_id)
+        if record.security_profile >= 2:
+            effective = url or (await self._store.get_settings(user_id)).ocpp_backend_url
+            if not effective.startswith("wss://"):
+                raise Invalid(
+                    "backend_url", "security profile 2 needs a wss:// URL (lower the profile first)"
+                )
+        return await self._update(user_id, chargepoint_id, {"backend_url": url})
 
     async def set_num_connectors(
         self, user_id: int, chargepoint_id: str, count: int
