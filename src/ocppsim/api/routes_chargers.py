@@ -292,7 +292,7 @@ async def set_backend_url(
 ) -> ChargerOut:
     """Sets the WebSocket URL of the charger's backend (CSMS); `""` makes it use your global
     `ocpp_backend_url`. The charger dials `backend_url + "/" + chargepoint_id`; a running
-    charger reconnects to the new URL."""
+    charger reconnects to the new URL. With security profile 2 the URL must be `wss://`."""
     view = await app.chargers.set_backend_url(who.user_id, chargepoint_id, body.backend_url)
     return ChargerOut.of(view)
 
