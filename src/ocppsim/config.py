@@ -77,7 +77,7 @@ class Config:
             database_url=env.get("OCPPSIM_DATABASE_URL") or sqlite_url(data_dir / "ocppsim.db"),
             host=env.get("OCPPSIM_HOST", "127.0.0.1"),
             port=_int(env, "OCPPSIM_PORT", DEFAULT_PORT),
-            demo_csms=env.get("OCPPSIM_DEMO_CSMS", "1").lower() not in ("0", "false", "no", "off"),
+            demo_csms=_flag(env, "OCPPSIM_DEMO_CSMS") is not False,
             demo_csms_port=demo_port,
             default_backend_url=env.get("OCPPSIM_DEFAULT_BACKEND_URL")
             or f"ws://127.0.0.1:{demo_port}",

@@ -109,20 +109,27 @@ class Store:
 
     async def key_and_owner(self, prefix: str) -> tuple[ApiKeyRecord, UserRecord] | None:
         """The key with ``prefix`` and its user, in one query (every API request asks)."""
+        found = await self._with_owner(api_keys, api_keys.c.prefix == prefix)
+        return None if found is None else (ApiKeyRecord(**found[0]), found[1])
+
+    async def _with_owner(
+        self, table: sa.Table, condition: sa.ColumnElement[bool]
+    ) -> tuple[dict[str, Any], UserRecord] | None:
+        """The one row of ``table`` matching ``condition`` and the user owning it (by
+        ``user_id``), in one query."""
         owner = users.alias("owner")
         query = (
-            sa.select(api_keys, *(c.label(f"owner_{c.name}") for c in owner.c))
-            .join(owner, owner.c.id == api_keys.c.user_id)
-            .where(api_keys.c.prefix == prefix)
+            sa.select(table, *(c.label(f"owner_{c.name}") for c in owner.c))
+            .join(owner, owner.c.id == table.c.user_id)
+            .where(condition)
         )
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).one_or_none()
         if row is None:
             return None
         values = row._mapping
-        key = ApiKeyRecord(**{c.name: values[c.name] for c in api_keys.c})
         user = UserRecord(**{c.name: values[f"owner_{c.name}"] for c in owner.c})
-        return key, user
+        return {c.name: values[c.name] for c in table.c}, user
 
     async def touch_key(self, key_id: int, now: datetime) -> None:
         async with self.engine.begin() as conn:
@@ -203,20 +210,8 @@ class Store:
 
     async def web_session(self, digest: bytes) -> tuple[WebSessionRecord, UserRecord] | None:
         """The session with ``digest`` and its user, in one query (every UI request asks)."""
-        owner = users.alias("owner")
-        query = (
-            sa.select(web_sessions, *(c.label(f"owner_{c.name}") for c in owner.c))
-            .join(owner, owner.c.id == web_sessions.c.user_id)
-            .where(web_sessions.c.digest == digest)
-        )
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(query)).one_or_none()
-        if row is None:
-            return None
-        values = row._mapping
-        session = WebSessionRecord(**{c.name: values[c.name] for c in web_sessions.c})
-        user = UserRecord(**{c.name: values[f"owner_{c.name}"] for c in owner.c})
-        return session, user
+        found = await self._with_owner(web_sessions, web_sessions.c.digest == digest)
+        return None if found is None else (WebSessionRecord(**found[0]), found[1])
 
     async def touch_web_session(self, session_id: int, now: datetime) -> None:
         async with self.engine.begin() as conn:

@@ -76,16 +76,22 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _set_session(request: Request, response: Response, started: StartedSession) -> None:
+def _set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+    """Every cookie of the UI: host-only, whole site, HttpOnly, SameSite=Strict, Secure on TLS."""
     response.set_cookie(
-        session_cookie(request),
-        started.token,
-        max_age=int(ABSOLUTE_TIMEOUT.total_seconds()),
+        name,
+        value,
+        max_age=max_age,
         path="/",
         secure=request.url.scheme == "https",
         httponly=True,
         samesite="strict",
     )
+
+
+def _set_session(request: Request, response: Response, started: StartedSession) -> None:
+    max_age = int(ABSOLUTE_TIMEOUT.total_seconds())
+    _set_cookie(request, response, session_cookie(request), started.token, max_age)
 
 
 def _form_page(
@@ -101,15 +107,7 @@ def _form_page(
         form_token=token,
         **context,
     )
-    response.set_cookie(
-        _form_cookie(request),
-        token,
-        max_age=3600,
-        path="/",
-        secure=request.url.scheme == "https",
-        httponly=True,
-        samesite="strict",
-    )
+    _set_cookie(request, response, _form_cookie(request), token, max_age=3600)
     return response
 
 
