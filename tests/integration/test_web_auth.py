@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 
 from ocppsim.api import create_app
 from ocppsim.api.auth import CSRF_HEADER, SECURE_SESSION_COOKIE, SESSION_COOKIE
-from ocppsim.config import Config
+from ocppsim.config import Config, ConfigError
 from ocppsim.services import websessions
 from ocppsim.services.accounts import Principal
 from ocppsim.services.container import Services
@@ -532,3 +532,12 @@ def test_ipv6_clients_are_throttled_by_their_64() -> None:
     assert client("2001:db8:1:2:aaaa::1") == client("2001:db8:1:2:bbbb::2") == "2001:db8:1:2::/64"
     assert client("::ffff:10.1.2.3") == "10.1.2.3"
     assert client("10.1.2.3") == "10.1.2.3"
+
+
+def test_on_off_settings_take_1_or_0_and_refuse_anything_else() -> None:
+    assert Config.from_env({}).demo_csms is True
+    assert Config.from_env({"OCPPSIM_DEMO_CSMS": "off"}).demo_csms is False
+    assert Config.from_env({"OCPPSIM_SIGNUP": "yes"}).signup is True
+    for name in ("OCPPSIM_DEMO_CSMS", "OCPPSIM_SIGNUP"):
+        with pytest.raises(ConfigError, match=f"{name} must be 1 or 0"):
+            Config.from_env({name: "maybe"})
