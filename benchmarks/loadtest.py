@@ -257,9 +257,14 @@ async def via_pool(args: argparse.Namespace, backend: str) -> dict[str, Any]:
             source_addresses=addresses,
         )
         await run.apply(plan)
-        stats = await wait_reached(run.stats, args, t0)
+
+        async def read() -> dict[str, Any]:
+            """The pool's totals in the API's counter names, as the API path reads them."""
+            return (await run.stats()).to_json()
+
+        stats = await wait_reached(read, args, t0)
         ramp = time.monotonic() - t0
-        result = await steady(args, run.stats, pool.pids(), None, None, stats)
+        result = await steady(args, read, pool.pids(), None, None, stats)
         result["rss_baseline_mb"] = round(rss0 / 2**20, 1)
         result["rss_per_charger_kb"] = round((result.pop("_rss") - rss0) / args.chargers / 1024, 2)
         result["ramp_seconds"] = round(ramp, 2)

@@ -14,6 +14,7 @@ from ocppsim.democsms import DemoCsms
 from ocppsim.loadtest import preflight
 from ocppsim.loadtest.engine import LoadEngine
 from ocppsim.loadtest.plan import MassMode, Plan
+from ocppsim.loadtest.stats import Histogram, ShardStats
 from ocppsim.protocol import schemas
 from tests.integration.engine import TEST_BACKOFF, wait_until
 
@@ -43,8 +44,8 @@ def plan(csms: DemoCsms, target: int, mode: MassMode, **fields: Any) -> Plan:
     return Plan(backend_url=csms.url, target=target, mode=mode, prefix="LT-", **fields)
 
 
-async def reach(engine: LoadEngine, check: Any, timeout: float = 15.0) -> dict[str, Any]:
-    last: dict[str, Any] = {}
+async def reach(engine: LoadEngine, check: Any, timeout: float = 15.0) -> ShardStats:
+    last = ShardStats()
 
     def ok() -> bool:
         nonlocal last
@@ -75,35 +76,35 @@ async def test_modes_and_transitions_match_what_the_csms_saw(
     engine.apply(plan(csms, 10, MassMode.IDLE))
     await engine.settled(10)
     s = engine.snapshot()
-    assert (s["created"], s["connected"], s["ramp_pending"]) == (10, 0, 0)
+    assert (s.created, s.connected, s.ramp_pending) == (10, 0, 0)
     assert not csms.connects  # idle: created, never dialed
 
     engine.apply(plan(csms, 10, MassMode.CONNECT))
-    s = await reach(engine, lambda s: s["booted"] == 10)
-    assert s["batches"] == 3  # 4 + 4 + 2
-    assert s["charging"] == 0
-    assert csms.counters["BootNotification.Accepted"] == 10 == s["booted"]
+    s = await reach(engine, lambda s: s.booted == 10)
+    assert s.batches == 3  # 4 + 4 + 2
+    assert s.charging == 0
+    assert csms.counters["BootNotification.Accepted"] == 10 == s.booted
     assert not csms.calls(action="StartTransaction")
 
     engine.apply(plan(csms, 10, MassMode.CHARGING))
-    await reach(engine, lambda s: s["charging"] == 10)
+    await reach(engine, lambda s: s.charging == 10)
     await wait_until(lambda: len(csms.calls(action="StartTransaction")) == 10)
-    await reach(engine, lambda s: s["latency"].get("StartTransaction", {}).get("n") == 10)
+    await reach(engine, lambda s: s.latency.get("StartTransaction", Histogram()).count == 10)
     await wait_until(lambda: len(csms.calls(action="MeterValues")) >= 10, 12)
 
     engine.apply(plan(csms, 10, MassMode.CONNECT))
-    await reach(engine, lambda s: s["charging"] == 0 and s["booted"] == 10)
+    await reach(engine, lambda s: s.charging == 0 and s.booted == 10)
     await wait_until(lambda: len(csms.calls(action="StopTransaction")) == 10)
 
     engine.apply(plan(csms, 10, MassMode.IDLE))
     await engine.settled(15)
     s = engine.snapshot()
-    assert (s["created"], s["connected"], s["booted"]) == (10, 0, 0)
+    assert (s.created, s.connected, s.booted) == (10, 0, 0)
     await wait_until(lambda: not csms.connections)
     # Every boot the CSMS accepted was one charger's first: no reboots along the way.
     assert csms.counters["BootNotification.Accepted"] == 10
-    assert s["errors"] == 0, engine.error_list()
-    assert s["messages_sent"] == s["messages_received"] > 0
+    assert s.errors == 0, engine.error_list()
+    assert s.messages_sent == s.messages_received > 0
     assert valid_calls(csms, dict.fromkeys(csms.connects, OcppVersion.V16)) > 40
 
 
@@ -111,20 +112,20 @@ async def test_raising_and_lowering_the_target_and_stopping(
     csms: DemoCsms, engine: LoadEngine
 ) -> None:
     engine.apply(plan(csms, 3, MassMode.CONNECT))
-    await reach(engine, lambda s: s["booted"] == 3)
+    await reach(engine, lambda s: s.booted == 3)
     engine.apply(plan(csms, 8, MassMode.CONNECT))
-    await reach(engine, lambda s: s["booted"] == 8 and not s["ramping"])
+    await reach(engine, lambda s: s.booted == 8 and not s.ramping)
     assert sorted(csms.connections) == [f"LT-{i:05d}" for i in range(1, 9)]
 
     engine.apply(plan(csms, 2, MassMode.CONNECT))
     await engine.settled(15)
     s = engine.snapshot()
-    assert (s["created"], s["booted"]) == (2, 2)
+    assert (s.created, s.booted) == (2, 2)
     await wait_until(lambda: sorted(csms.connections) == ["LT-00001", "LT-00002"])
     assert csms.counters["BootNotification.Accepted"] == 8  # survivors did not reboot
 
     await engine.close()
-    assert engine.snapshot()["created"] == 0
+    assert engine.snapshot().created == 0
     await wait_until(lambda: not csms.connections)
 
 
@@ -134,7 +135,7 @@ async def test_a_version_mix_speaks_each_version_to_the_backend(
     mix = ((OcppVersion.V16, 1.0), (OcppVersion.V201, 1.0), (OcppVersion.V21, 1.0))
     p = plan(csms, 9, MassMode.CHARGING, versions=mix, batch_size=9)
     engine.apply(p)
-    await reach(engine, lambda s: s["charging"] == 9)
+    await reach(engine, lambda s: s.charging == 9)
     version_of = {p.chargepoint_id(i): p.version_of(i) for i in range(9)}
     counts = [list(version_of.values()).count(v) for v, _ in mix]
     assert all(abs(n - 3) <= 1 for n in counts), counts  # about a third each
@@ -151,38 +152,38 @@ async def test_a_backend_that_rejects_boots_shows_up_as_errors(
     csms.script.boot_status = "Rejected"
     csms.script.boot_interval = 60
     engine.apply(plan(csms, 4, MassMode.CONNECT))
-    s = await reach(engine, lambda s: s["errors"] >= 4)
-    assert (s["connected"], s["booted"]) == (4, 0)
-    assert s["errors_by_kind"] == {"boot_rejected": 4}
-    assert not s["ramping"]  # a rejected boot settles its batch: the ramp does not hang
+    s = await reach(engine, lambda s: s.errors >= 4)
+    assert (s.connected, s.booted) == (4, 0)
+    assert s.errors_by_kind == {"boot_rejected": 4}
+    assert not s.ramping  # a rejected boot settles its batch: the ramp does not hang
     errors = engine.error_list()
-    assert {e["kind"] for e in errors} == {"boot_rejected"}
-    assert {e["chargepoint_id"] for e in errors} == {f"LT-{i:05d}" for i in range(1, 5)}
-    assert "Rejected" in errors[0]["message"]
+    assert {e.kind for e in errors} == {"boot_rejected"}
+    assert {e.chargepoint_id for e in errors} == {f"LT-{i:05d}" for i in range(1, 5)}
+    assert "Rejected" in errors[0].message
 
     engine.clear_errors()
     s = engine.snapshot()
-    assert (s["errors"], s["errors_by_kind"], engine.error_list()) == (0, {}, [])
+    assert (s.errors, s.errors_by_kind, engine.error_list()) == (0, {}, [])
 
 
 async def test_dropped_connections_callerrors_and_timeouts_are_errors_not_crashes(
     csms: DemoCsms, engine: LoadEngine
 ) -> None:
     engine.apply(plan(csms, 3, MassMode.CONNECT))
-    await reach(engine, lambda s: s["booted"] == 3)
+    await reach(engine, lambda s: s.booted == 3)
     await csms.disconnect("LT-00001")
-    s = await reach(engine, lambda s: s["errors_by_kind"].get("disconnect") == 1)
+    s = await reach(engine, lambda s: s.errors_by_kind.get("disconnect") == 1)
     # The charger reconnects with back-off and is booted again without a new boot.
-    await reach(engine, lambda s: s["booted"] == 3)
+    await reach(engine, lambda s: s.booted == 3)
     assert csms.counters["BootNotification.Accepted"] == 3
 
     csms.script.errors["Authorize"] = ("InternalError", "backend broke")
     csms.script.drop("Authorize")
     engine.apply(plan(csms, 3, MassMode.CHARGING))
-    s = await reach(engine, lambda s: s["charging"] == 1 and s["errors"] >= 3, 10)
-    assert s["errors_by_kind"]["call_error"] == 1
-    assert s["errors_by_kind"]["timeout"] == 1
-    kinds = {e["kind"]: e["message"] for e in engine.error_list()}
+    s = await reach(engine, lambda s: s.charging == 1 and s.errors >= 3, 10)
+    assert s.errors_by_kind["call_error"] == 1
+    assert s.errors_by_kind["timeout"] == 1
+    kinds = {e.kind: e.message for e in engine.error_list()}
     assert "InternalError" in kinds["call_error"]
     assert "Authorize" in kinds["timeout"]
 
@@ -191,10 +192,10 @@ async def test_a_refused_connection_is_an_error_and_the_ramp_goes_on(engine: Loa
     engine.apply(
         Plan(backend_url="ws://127.0.0.1:9", target=3, mode=MassMode.CONNECT, batch_size=1)
     )
-    s = await reach(engine, lambda s: s["ramp_started"] == 3 and s["errors"] >= 3)
-    assert s["errors_by_kind"].get("connect_refused", 0) >= 3
-    assert s["connected"] == 0
-    assert s["batches"] == 3
+    s = await reach(engine, lambda s: s.ramp_started == 3 and s.errors >= 3)
+    assert s.errors_by_kind.get("connect_refused", 0) >= 3
+    assert s.connected == 0
+    assert s.batches == 3
 
 
 async def test_preflight_names_a_backend_that_is_not_there() -> None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import pytest
 
 from ocppsim.protocol.rpc import Frame
+from ocppsim.runtime.events import EventKind, RunnerEvent
 from ocppsim.runtime.logbus import LogBus, StreamOverflow
 from ocppsim.store.records import LogRecord
 
@@ -42,7 +43,7 @@ async def test_entries_are_written_in_batches_with_increasing_ids() -> None:
     bus = LogBus(sink, interval=0.01, batch_size=100)
     await bus.start()
     bus.frames(1, "CP-1", [heartbeat(n) for n in range(250)])
-    bus.event(1, "CP-1", "connected", {"url": "ws://x/CP-1"}, 999.0)
+    bus.event(1, "CP-1", RunnerEvent(EventKind.CONNECTED, 999.0, details={"url": "ws://x/CP-1"}))
     await bus.close()
     assert [r.id for r in sink.rows] == list(range(42, 42 + 251))  # after the stored maximum
     assert [len(b) for b in sink.batches] == [100, 100, 51]

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from ocppsim.core.model import OcppVersion
 from ocppsim.loadtest import preflight
 from ocppsim.loadtest.plan import MassMode, Plan, parse_versions, shard_indices
-from ocppsim.loadtest.stats import ERROR_LIMIT, ErrorEntry, Errors, Histogram, merge
+from ocppsim.loadtest.stats import (
+    ERROR_LIMIT,
+    ErrorEntry,
+    Errors,
+    Histogram,
+    ShardStats,
+    merge,
+)
 
 MIX = ((OcppVersion.V16, 0.5), (OcppVersion.V201, 0.3), (OcppVersion.V21, 0.2))
 
@@ -106,10 +115,10 @@ def test_the_error_list_keeps_the_newest_and_counts_them_all() -> None:
 
 
 def test_merge_sums_counters_and_kinds() -> None:
-    shard = {"created": 2, "errors": 1, "errors_by_kind": {"timeout": 1}, "latency": {}}
-    total = merge([shard, {**shard, "ramping": True}])
-    assert (total["created"], total["errors"], total["ramping"]) == (4, 2, True)
-    assert total["errors_by_kind"] == {"timeout": 2}
+    shard = ShardStats(created=2, errors=1, errors_by_kind={"timeout": 1}, latency={})
+    total = merge([shard, replace(shard, ramping=True)])
+    assert (total.created, total.errors, total.ramping) == (4, 2, True)
+    assert total.errors_by_kind == {"timeout": 2}
 
 
 def test_preflight_refuses_runs_past_the_open_file_limit() -> None:

@@ -61,7 +61,7 @@ async def apply(body: MassApplyIn, who: User, app: App) -> MassStatsOut:
     stops the chargers with the highest numbers. The limits are checked before anything starts."""
     request = ApplyRequest(
         target=body.target,
-        mode=str(body.mode),
+        mode=body.mode,
         versions=body.versions,
         id_prefix=body.id_prefix,
         meter_interval=body.meter_interval,
@@ -94,10 +94,10 @@ async def errors(who: User, app: App) -> list[MassErrorOut]:
     run."""
     return [
         MassErrorOut(
-            time=datetime.fromtimestamp(e["time"], UTC),
-            chargepoint_id=e["chargepoint_id"],
-            kind=e["kind"],
-            message=e["message"],
+            time=datetime.fromtimestamp(e.time, UTC),
+            chargepoint_id=e.chargepoint_id,
+            kind=e.kind,
+            message=e.message,
         )
         for e in await app.loadtests.errors(who.user_id)
     ]

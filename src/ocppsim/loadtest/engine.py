@@ -33,22 +33,23 @@ from ocppsim.core.charger import Charger, ChargerSpec, Refused
 from ocppsim.core.intents import StopReason
 from ocppsim.core.model import ChargerType
 from ocppsim.loadtest.plan import MassMode, Plan, shard_indices
-from ocppsim.loadtest.stats import ErrorEntry, Errors, Histogram
+from ocppsim.loadtest.stats import ErrorEntry, Errors, Histogram, ShardStats
 from ocppsim.protocol.common import Identity
 from ocppsim.protocol.session import Session
+from ocppsim.runtime.events import EventKind, Reason, RunnerEvent
 from ocppsim.runtime.runner import Endpoint, Runner
 
 log = logging.getLogger("ocppsim.loadtest")
 
 #: A batch that has neither booted nor failed by then no longer holds the ramp back.
 BATCH_TIMEOUT = 60.0
-#: Connection failures of these transport kinds; the rest are "connect_failed".
-_CONNECT_KINDS = {
-    "refused": "connect_refused",
-    "http": "handshake_rejected",
-    "subprotocol": "handshake_rejected",
-    "tls": "handshake_rejected",
-    "timeout": "timeout",
+#: Connection failures for these reasons; the rest are "connect_failed".
+_CONNECT_KINDS: dict[Reason | None, str] = {
+    Reason.REFUSED: "connect_refused",
+    Reason.HTTP: "handshake_rejected",
+    Reason.SUBPROTOCOL: "handshake_rejected",
+    Reason.TLS: "handshake_rejected",
+    Reason.TIMEOUT: "timeout",
 }
 
 
@@ -338,13 +339,15 @@ class LoadEngine:
     def _error(self, m: _Mass, kind: str, message: str) -> None:
         self.errors.add(ErrorEntry(self.clock(), m.chargepoint_id, kind, message))
 
-    def _on_event(self, m: _Mass, name: str, details: dict[str, Any], now: float) -> None:
-        if name == "connect_failed":
-            kind = _CONNECT_KINDS.get(str(details.get("kind")), "connect_failed")
-            self._error(m, kind, str(details.get("reason", "")))
+    def _on_event(self, m: _Mass, event: RunnerEvent) -> None:
+        """A failed dial settles the charger's batch; every failure and every disconnect that
+        was not the engine's own doing (switched off) is an error."""
+        if event.kind == EventKind.CONNECT_FAILED:
+            kind = _CONNECT_KINDS.get(event.reason, "connect_failed")
+            self._error(m, kind, event.text or "")
             self._settle(m)
-        elif name == "disconnected" and details.get("reason") != "charger switched off":
-            self._error(m, "disconnect", str(details.get("reason", "")))
+        elif event.kind == EventKind.DISCONNECTED and event.reason != Reason.SWITCHED_OFF:
+            self._error(m, "disconnect", event.text or "")
 
     def _on_answer(self, m: _Mass, action: str, seconds: float, outcome: str) -> None:
         if outcome != "timeout":
@@ -373,7 +376,7 @@ class LoadEngine:
 
     # ------------------------------------------------------------------ reading
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> ShardStats:
         """This shard's counters (summed by the pool) and histograms (merged by it)."""
         connecting = connected = booted = charging = pending = 0
         sent, received = self._retired_sent, self._retired_received
@@ -396,26 +399,27 @@ class LoadEngine:
                         charging += 1
         plan = self.plan
         idle = plan is None or plan.mode == MassMode.IDLE
-        return {
-            "target": len(shard_indices(plan.target, self.shard, self.shards)) if plan else 0,
-            "created": len(self.chargers),
-            "connecting": connecting,
-            "connected": connected,
-            "booted": booted,
-            "charging": charging,
-            "errors": self.errors.count,
-            "errors_by_kind": dict(self.errors.by_kind),
-            "messages_sent": sent,
-            "messages_received": received,
-            "ramp_started": self.ramp_started,
-            "ramp_pending": 0 if idle else pending,
-            "batches": self.batches,
-            "ramping": self._reconciling or self._wake.is_set(),
-            "latency": {action: h.to_json() for action, h in self.latency.items()},
-        }
+        return ShardStats(
+            target=len(shard_indices(plan.target, self.shard, self.shards)) if plan else 0,
+            created=len(self.chargers),
+            connecting=connecting,
+            connected=connected,
+            booted=booted,
+            charging=charging,
+            errors=self.errors.count,
+            messages_sent=sent,
+            messages_received=received,
+            ramp_started=self.ramp_started,
+            ramp_pending=0 if idle else pending,
+            batches=self.batches,
+            ramping=self._reconciling or self._wake.is_set(),
+            errors_by_kind=dict(self.errors.by_kind),
+            latency={action: h.copy() for action, h in self.latency.items()},
+        )
 
-    def error_list(self) -> list[dict[str, Any]]:
-        return [e.to_json() for e in self.errors.entries]
+    def error_list(self) -> list[ErrorEntry]:
+        """The newest errors, oldest first."""
+        return list(self.errors.entries)
 
     def clear_errors(self) -> None:
         self.errors.clear()

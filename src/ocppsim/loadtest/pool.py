@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from ocppsim.loadtest.plan import Plan
-from ocppsim.loadtest.stats import ERROR_LIMIT, merge
+from ocppsim.loadtest.stats import ERROR_LIMIT, ErrorEntry, RunTotals, ShardStats, merge
 
 log = logging.getLogger("ocppsim.loadtest")
 
@@ -224,27 +224,27 @@ class LoadTest:
         """Wait until every shard reached the plan (raises WorkerError after ``timeout``)."""
         await self.pool.broadcast("settled", timeout + 5.0, run=self.key, wait=timeout)
 
-    async def stats(self) -> dict[str, Any]:
-        shards = [s for s in await self.pool.broadcast("stats", run=self.key) if s]
+    async def stats(self) -> RunTotals:
+        """Every shard's stats merged, with the message rate (sent and received, per second,
+        over at least the last half second)."""
+        replies = await self.pool.broadcast("stats", run=self.key)
         await self._recover()
-        total = merge(shards)
+        total = merge([ShardStats.from_json(s) for s in replies if s])
         now = time.monotonic()
-        messages = int(total["messages_sent"]) + int(total["messages_received"])
+        messages = total.messages_sent + total.messages_received
         sample = self._rate_sample
         if sample is None:
             self._rate_sample = (now, messages)
         elif now - sample[0] >= 0.5:
             self._rate = max(0.0, (messages - sample[1]) / (now - sample[0]))
             self._rate_sample = (now, messages)
-        total["messages_per_second"] = round(self._rate, 1)
-        total["workers"] = self.pool.size
-        return total
+        return RunTotals(total, round(self._rate, 1), self.pool.size)
 
-    async def errors(self) -> list[dict[str, Any]]:
+    async def errors(self) -> list[ErrorEntry]:
         """The newest errors first, at most ``ERROR_LIMIT`` over every shard."""
         lists = await self.pool.broadcast("errors", run=self.key)
-        entries = [e for shard in lists for e in shard]
-        entries.sort(key=lambda e: e["time"], reverse=True)
+        entries = [ErrorEntry.from_json(e) for shard in lists for e in shard]
+        entries.sort(key=lambda e: e.time, reverse=True)
         return entries[:ERROR_LIMIT]
 
     async def clear_errors(self) -> None:

@@ -17,25 +17,27 @@ from typing import Any
 from ocppsim.loadtest import preflight
 from ocppsim.loadtest.plan import MassMode, Plan
 from ocppsim.loadtest.pool import LoadTest, WorkerPool
+from ocppsim.loadtest.stats import RunTotals, ShardStats
 
 #: Progress is shown this often (seconds) on a terminal; elsewhere every fifth time.
 TICK = 1.0
 
 
-def _reached(plan: Plan, stats: dict[str, Any]) -> bool:
+def _reached(plan: Plan, stats: ShardStats) -> bool:
     if plan.mode == MassMode.IDLE:
-        return int(stats["created"]) >= plan.target
+        return stats.created >= plan.target
     if plan.mode == MassMode.CONNECT:
-        return int(stats["booted"]) >= plan.target
-    return int(stats["charging"]) >= plan.target
+        return stats.booted >= plan.target
+    return stats.charging >= plan.target
 
 
-def _line(elapsed: float, plan: Plan, s: dict[str, Any]) -> str:
-    p95 = max((v["p95_ms"] for v in s["latency"].values()), default=0.0)
+def _line(elapsed: float, plan: Plan, run: RunTotals) -> str:
+    s = run.total
+    p95 = max((v["p95_ms"] for v in s.latency_summary().values()), default=0.0)
     return (
-        f"{elapsed:6.1f}s  created {s['created']}/{plan.target}  connected {s['connected']}  "
-        f"booted {s['booted']}  charging {s['charging']}  errors {s['errors']}  "
-        f"{s['messages_per_second']:.0f} msg/s  worst p95 {p95:.1f} ms"
+        f"{elapsed:6.1f}s  created {s.created}/{plan.target}  connected {s.connected}  "
+        f"booted {s.booted}  charging {s.charging}  errors {s.errors}  "
+        f"{run.messages_per_second:.0f} msg/s  worst p95 {p95:.1f} ms"
     )
 
 
@@ -71,7 +73,7 @@ async def run_standalone(
                     await stop.wait()
             stats = await run.stats()
             elapsed = time.monotonic() - started
-            if ramp_seconds is None and _reached(plan, stats):
+            if ramp_seconds is None and _reached(plan, stats.total):
                 ramp_seconds = round(elapsed, 2)
             progress(_line(elapsed, plan, stats))
         errors = await run.errors()
@@ -88,7 +90,7 @@ async def run_standalone(
         "interrupted": stop.is_set(),
         "reached_mode_after_s": ramp_seconds,
         "all_reached_mode": reached,
-        "stats": {k: v for k, v in stats.items() if k != "ramping"},
-        "errors": errors,
+        "stats": {k: v for k, v in stats.to_json().items() if k != "ramping"},
+        "errors": [e.to_json() for e in errors],
     }
     return report, reached

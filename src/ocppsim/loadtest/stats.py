@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +64,9 @@ class Histogram:
             "max_ms": round(self.max * 1000, 3),
         }
 
+    def copy(self) -> Histogram:
+        return Histogram(dict(self.buckets), self.count, self.max)
+
     def to_json(self) -> dict[str, Any]:
         return {"b": {str(k): v for k, v in self.buckets.items()}, "n": self.count, "max": self.max}
 
@@ -85,6 +89,15 @@ class ErrorEntry:
             "kind": self.kind,
             "message": self.message,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ErrorEntry:
+        return cls(
+            float(data["time"]),
+            str(data["chargepoint_id"]),
+            str(data["kind"]),
+            str(data["message"]),
+        )
 
 
 @dataclass(slots=True)
@@ -121,21 +134,97 @@ SHOWN = (
 COUNTERS = ("target", *SHOWN, "ramp_started", "ramp_pending", "batches")
 
 
-def merge(shards: list[dict[str, Any]]) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class ShardStats:
+    """One shard's counters, error kinds and latency histograms (``LoadEngine.snapshot``), or
+    the sum of several (``merge``): the same shape either way.
+
+    The histograms belong to the snapshot (copies): the engine goes on counting in its own.
+    """
+
+    target: int = 0
+    created: int = 0
+    connecting: int = 0
+    connected: int = 0
+    booted: int = 0
+    charging: int = 0
+    errors: int = 0
+    messages_sent: int = 0
+    messages_received: int = 0
+    ramp_started: int = 0
+    ramp_pending: int = 0
+    batches: int = 0
+    #: Still working towards its plan (a ramp, or removing the surplus).
+    ramping: bool = False
+    errors_by_kind: Mapping[str, int] = field(default_factory=dict)
+    latency: Mapping[str, Histogram] = field(default_factory=dict)
+
+    def counters(self) -> dict[str, int]:
+        """``COUNTERS`` by name."""
+        return {name: int(getattr(self, name)) for name in COUNTERS}
+
+    def latency_summary(self) -> dict[str, dict[str, float | int]]:
+        """Per action (sorted), count and percentiles in milliseconds."""
+        return {action: h.summary() for action, h in sorted(self.latency.items())}
+
+    def to_json(self) -> dict[str, Any]:
+        """The worker pipe's form (histograms in their compact JSON)."""
+        return {
+            **self.counters(),
+            "ramping": self.ramping,
+            "errors_by_kind": dict(self.errors_by_kind),
+            "latency": {action: h.to_json() for action, h in self.latency.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ShardStats:
+        """Counters missing from ``data`` are 0."""
+        return cls(
+            **{name: int(data.get(name, 0)) for name in COUNTERS},
+            ramping=bool(data.get("ramping", False)),
+            errors_by_kind={k: int(n) for k, n in data.get("errors_by_kind", {}).items()},
+            latency={a: Histogram.from_json(h) for a, h in data.get("latency", {}).items()},
+        )
+
+
+def merge(shards: Sequence[ShardStats]) -> ShardStats:
     """Sum the shards' counters and merge their histograms and error kinds."""
-    total: dict[str, Any] = dict.fromkeys(COUNTERS, 0)
+    totals = dict.fromkeys(COUNTERS, 0)
     latency: dict[str, Histogram] = {}
     kinds: dict[str, int] = {}
-    ramping = False
     for shard in shards:
         for name in COUNTERS:
-            total[name] += int(shard.get(name, 0))
-        for action, data in shard.get("latency", {}).items():
-            latency.setdefault(action, Histogram()).merge(Histogram.from_json(data))
-        for kind, n in shard.get("errors_by_kind", {}).items():
-            kinds[kind] = kinds.get(kind, 0) + int(n)
-        ramping = ramping or bool(shard.get("ramping"))
-    total["ramping"] = ramping
-    total["errors_by_kind"] = kinds
-    total["latency"] = {action: h.summary() for action, h in sorted(latency.items())}
-    return total
+            totals[name] += getattr(shard, name)
+        for action, histogram in shard.latency.items():
+            latency.setdefault(action, Histogram()).merge(histogram)
+        for kind, n in shard.errors_by_kind.items():
+            kinds[kind] = kinds.get(kind, 0) + n
+    return ShardStats(
+        **totals,
+        ramping=any(shard.ramping for shard in shards),
+        errors_by_kind=kinds,
+        latency=latency,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RunTotals:
+    """A run over every shard, as the pool reads it: the merged shards, the message rate and
+    how many worker processes hold the run."""
+
+    total: ShardStats
+    messages_per_second: float
+    workers: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The report's form: counters, ramping, error kinds, latency summaries (ms), rate,
+        workers."""
+        total = self.total
+        return {
+            **total.counters(),
+            "ramping": total.ramping,
+            "errors_by_kind": dict(total.errors_by_kind),
+            "latency": total.latency_summary(),
+            "messages_per_second": self.messages_per_second,
+            "workers": self.workers,
+        }

@@ -65,10 +65,10 @@ class Worker:
                 return None
             case "stats":
                 engine = self.engines.get(run)
-                return engine.snapshot() if engine is not None else None
+                return engine.snapshot().to_json() if engine is not None else None
             case "errors":
                 engine = self.engines.get(run)
-                return engine.error_list() if engine is not None else []
+                return [e.to_json() for e in engine.error_list()] if engine is not None else []
             case "clear_errors":
                 engine = self.engines.get(run)
                 if engine is not None:

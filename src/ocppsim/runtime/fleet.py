@@ -221,16 +221,12 @@ class Fleet:
     ) -> int:
         runner = self._runner(key)
         charger = runner.session.charger
-        result = runner.act(lambda: charger.start(connector, id_tag, target_wh, self.clock()))
-        assert isinstance(result, int)
-        return result
+        return runner.act(lambda: charger.start(connector, id_tag, target_wh, self.clock()))
 
     def stop_session(self, key: Key, connector: int | None) -> int:
         runner = self._runner(key)
         charger = runner.session.charger
-        result = runner.act(lambda: charger.stop(connector, StopReason.LOCAL, self.clock()))
-        assert isinstance(result, int)
-        return result
+        return runner.act(lambda: charger.stop(connector, StopReason.LOCAL, self.clock()))
 
 
 def _registers(charger: Charger) -> tuple[float, ...]:

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from ocppsim.protocol.redaction import redact
 from ocppsim.protocol.rpc import Frame
+from ocppsim.runtime.events import RunnerEvent
 from ocppsim.store.records import LogRecord
 
 log = logging.getLogger("ocppsim.logs")
@@ -148,11 +149,21 @@ class LogBus:
                 )
             )
 
-    def event(
-        self, user_id: int, chargepoint_id: str, name: str, details: dict[str, Any], at: float
-    ) -> None:
-        """A connection event (connecting, connected, connect_failed, disconnected, reset)."""
-        self._put((user_id, chargepoint_id, "connection", "local", name, "", details, at))
+    def event(self, user_id: int, chargepoint_id: str, event: RunnerEvent) -> None:
+        """A connection event (connecting, connected, connect_failed, disconnected, reset):
+        its kind is the entry's message type, its log details the payload."""
+        self._put(
+            (
+                user_id,
+                chargepoint_id,
+                "connection",
+                "local",
+                str(event.kind),
+                "",
+                event.log_details(),
+                event.at,
+            )
+        )
 
     def _put(self, entry: _Entry) -> None:
         if len(self._pending) >= self.queue_limit or self._stopping:

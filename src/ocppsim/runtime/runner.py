@@ -16,14 +16,17 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
 from ocppsim.core.backoff import BackOff
 from ocppsim.protocol.rpc import Frame
 from ocppsim.protocol.session import Session
+from ocppsim.runtime.events import EventKind, Reason, RunnerEvent
 from ocppsim.transport import Connection, ConnectOptions, TransportError, connect
 
 log = logging.getLogger("ocppsim.runtime")
+
+T = TypeVar("T")
 
 #: How long a reset or a switch-off waits for transaction messages to be acknowledged.
 DRAIN_TIMEOUT = 5.0
@@ -81,7 +84,7 @@ class Runner:
         rng: random.Random,
         clock: Callable[[], float] = time.time,
         on_frames: Callable[[list[Frame]], None] | None = None,
-        on_event: Callable[[str, dict[str, Any], float], None] | None = None,
+        on_event: Callable[[RunnerEvent], None] | None = None,
     ) -> None:
         self.session = session
         self.endpoint = endpoint
@@ -120,7 +123,7 @@ class Runner:
         if self.connected:
             self.connected = False
             self.session.disconnected(self.clock())
-            self._event("disconnected", reason="charger switched off")
+            self._event(EventKind.DISCONNECTED, Reason.SWITCHED_OFF, "charger switched off")
             self._flush()
 
     async def _wait_drained(self) -> None:
@@ -156,7 +159,7 @@ class Runner:
         url = self.endpoint.url
         if self.endpoint.require_tls and not url.startswith("wss://"):
             self._dialing = None
-            self._connect_failed("security profile 2 needs a wss:// backend URL", "config")
+            self._connect_failed("security profile 2 needs a wss:// backend URL", Reason.CONFIG)
             return
         options = ConnectOptions(
             subprotocol=self.session.subprotocol,
@@ -165,12 +168,12 @@ class Runner:
             ping_interval=self.session.ping_interval,
             source_address=self.endpoint.source_address,
         )
-        self._event("connecting", url=url, attempt=self.attempt + 1)
+        self._event(EventKind.CONNECTING, url=url, attempt=self.attempt + 1)
         try:
             connection = await connect(url, self, options)
         except TransportError as exc:
             self._dialing = None
-            self._connect_failed(str(exc), exc.kind)
+            self._connect_failed(str(exc), Reason.of_failure(exc.kind), exc.kind)
             return
         except asyncio.CancelledError:
             self._dialing = None
@@ -178,7 +181,7 @@ class Runner:
         except Exception as exc:  # never let a dial kill the charger
             log.exception("dialing %s failed", url)
             self._dialing = None
-            self._connect_failed(f"unexpected error: {exc}", "other")
+            self._connect_failed(f"unexpected error: {exc}", Reason.OTHER)
             return
         self._dialing = None
         if self._closing:
@@ -188,17 +191,23 @@ class Runner:
         self.connected = True
         self.connection_error = ""
         self.attempt = 0
-        self._event("connected", url=url, subprotocol=connection.subprotocol)
+        self._event(EventKind.CONNECTED, url=url, subprotocol=connection.subprotocol)
         self.session.connected(self.clock())
         self._flush()
 
-    def _connect_failed(self, reason: str, kind: str) -> None:
-        """``kind`` is the transport's: refused, dns, http, tls, timeout, subprotocol, other
-        (or config: the charger's own settings forbid the dial)."""
-        self.connection_error = reason
+    def _connect_failed(self, text: str, reason: Reason, kind: str | None = None) -> None:
+        """``kind`` is the transport's (refused, dns, http, tls, timeout, subprotocol, other),
+        shown in the log as it is; None: the reason's name."""
+        self.connection_error = text
         delay = self.backoff.delay(self.attempt, self.rng)
         self.attempt += 1
-        self._event("connect_failed", reason=reason, kind=kind, retry_in_s=round(delay, 3))
+        self._event(
+            EventKind.CONNECT_FAILED,
+            reason,
+            text,
+            kind=kind if kind is not None else str(reason),
+            retry_in_s=round(delay, 3),
+        )
         self._dial_soon(delay)
 
     # ------------------------------------------------------------------ transport callbacks
@@ -219,7 +228,7 @@ class Runner:
         self.connection_error = f"disconnected: {reason}"
         delay = self.backoff.delay(self.attempt, self.rng)
         self.attempt += 1
-        self._event("disconnected", reason=reason, retry_in_s=round(delay, 3))
+        self._event(EventKind.DISCONNECTED, Reason.CLOSED, reason, retry_in_s=round(delay, 3))
         self._dial_soon(delay)
 
     # ------------------------------------------------------------------ the session's clock
@@ -230,12 +239,16 @@ class Runner:
         self.session.on_timer(self.clock())
         self._flush()
 
-    def act(self, action: Callable[[], object]) -> object:
-        """Run a user action on the charger and send what follows (raises what it raises)."""
+    def act(self, action: Callable[[], T]) -> T:
+        """Run a user action on the charger and send what follows (raises what it raises);
+        returns what the action returned."""
+        # Session.act returns object: the result is kept here, typed, instead of cast.
+        result: list[T] = []
         try:
-            return self.session.act(action, self.clock())
+            self.session.act(lambda: result.append(action()), self.clock())
         finally:
             self._flush()
+        return result[0]
 
     def _flush(self) -> None:
         session = self.session
@@ -273,7 +286,7 @@ class Runner:
         up again (BootNotification first)."""
         if not self.session.quiet():
             await self._wait_drained()
-        self._event("reset", type="hard" if hard else "soft")
+        self._event(EventKind.RESET, type="hard" if hard else "soft")
         if self.connection is not None:
             connection = self.connection
             self.connected = False
@@ -285,7 +298,14 @@ class Runner:
         self.attempt = 0
         self._dial_soon(1.0)
 
-    def _event(self, name: str, **details: Any) -> None:
-        """A connection event for the message log (the URL never carries credentials)."""
+    def _event(
+        self,
+        kind: EventKind,
+        reason: Reason | None = None,
+        text: str | None = None,
+        /,
+        **details: object,  # may hold a "kind" of its own: the parameters are positional
+    ) -> None:
+        """A connection event for whoever listens (the URL never carries credentials)."""
         if self.on_event is not None:
-            self.on_event(name, details, self.clock())
+            self.on_event(RunnerEvent(kind, self.clock(), reason, text, details))

@@ -28,7 +28,7 @@ from ocppsim.loadtest.plan import (
     parse_versions,
 )
 from ocppsim.loadtest.pool import LoadTest, WorkerError, WorkerPool, pool_size
-from ocppsim.loadtest.stats import SHOWN
+from ocppsim.loadtest.stats import SHOWN, ErrorEntry
 from ocppsim.services.errors import Conflict, Invalid, TooMany
 from ocppsim.store.records import SettingsRecord
 from ocppsim.store.repository import Store
@@ -53,7 +53,7 @@ class LoadTestLimits:
 @dataclass(frozen=True, slots=True)
 class ApplyRequest:
     target: int
-    mode: str
+    mode: MassMode
     versions: dict[str, float] | None = None
     id_prefix: str | None = None
     meter_interval: int | None = None
@@ -83,10 +83,6 @@ class RunStats:
 def _check(request: ApplyRequest) -> None:
     if not 0 <= request.target <= MAX_TARGET:
         raise Invalid("target", f"must be between 0 and {MAX_TARGET}")
-    try:
-        MassMode(request.mode)
-    except ValueError:
-        raise Invalid("mode", "must be one of idle, connect, charging") from None
     prefix = request.id_prefix
     if prefix is not None and (len(prefix) > PREFIX_MAX or not _PREFIX.match(prefix)):
         raise Invalid(
@@ -133,7 +129,7 @@ class LoadTests:
         return Plan(
             backend_url=s.ocpp_backend_url,
             target=request.target,
-            mode=MassMode(request.mode),
+            mode=request.mode,
             batch_size=s.mass_batch_size,
             versions=versions,
             prefix=request.id_prefix
@@ -210,10 +206,11 @@ class LoadTests:
                 latency={},
             )
         try:
-            total = await run.stats()
+            totals = await run.stats()
         except WorkerError as exc:
             raise Conflict(f"the load-test workers did not answer: {exc}") from None
-        started, pending = int(total["ramp_started"]), int(total["ramp_pending"])
+        total = totals.total
+        started, pending = total.ramp_started, total.ramp_pending
         return RunStats(
             running=True,
             target=plan.target,
@@ -224,18 +221,18 @@ class LoadTests:
             meter_interval=plan.meter_interval,
             batch_size=plan.batch_size,
             started_at=datetime.fromtimestamp(run.started_at, UTC) if run.started_at else None,
-            counters={name: int(total[name]) for name in SHOWN},
-            messages_per_second=float(total["messages_per_second"]),
+            counters={name: n for name, n in total.counters().items() if name in SHOWN},
+            messages_per_second=totals.messages_per_second,
             ramp={
                 "started": started,
                 "pending": pending,
-                "batches": int(total["batches"]),
+                "batches": total.batches,
                 "progress": round(started / (started + pending), 4) if started + pending else 1.0,
-                "done": not total["ramping"] and pending == 0,
+                "done": not total.ramping and pending == 0,
             },
-            latency=dict(total["latency"]),
-            errors_by_kind=dict(total["errors_by_kind"]),
-            workers=int(total["workers"]),
+            latency=total.latency_summary(),
+            errors_by_kind=dict(total.errors_by_kind),
+            workers=totals.workers,
         )
 
     async def stop(self, user_id: int) -> RunStats:
@@ -248,7 +245,8 @@ class LoadTests:
                     raise Conflict(f"the load-test workers did not stop the run: {exc}") from None
         return await self.stats(user_id)
 
-    async def errors(self, user_id: int) -> list[dict[str, Any]]:
+    async def errors(self, user_id: int) -> list[ErrorEntry]:
+        """The run's newest errors, newest first (none without a run)."""
         run = self._runs.get(user_id)
         if run is None:
             return []
