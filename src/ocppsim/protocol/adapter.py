@@ -19,7 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import ClassVar, Self, TypeVar
 
-from ocppsim.core.charger import Charger, Registration
+from ocppsim.core.charger import Charger, Refused, Registration
 from ocppsim.core.intents import Intent
 from ocppsim.protocol.common import Identity, Payload
 from ocppsim.protocol.rpc import CallError, Dialect, Outgoing, Rpc
@@ -128,6 +128,18 @@ def data_transfer(_a: Adapter, p: Payload, _now: float) -> Payload:
     if "data" in p:
         result["data"] = p["data"]
     return result
+
+
+def start_remotely(
+    a: Adapter, evse: int | None, id_tag: str, now: float, remote_start_id: int | None = None
+) -> Payload:
+    """The answer to a remote start (1.6 §5.11, 2.0.1 F01): Accepted when the charger begins
+    a session, Rejected when it refuses (not connected or accepted, connector busy ...)."""
+    try:
+        a.charger.start(evse, id_tag, None, now, remote=True, remote_start_id=remote_start_id)
+    except Refused:
+        return {"status": "Rejected"}
+    return {"status": "Accepted"}
 
 
 #: The requests every version answers alike.

@@ -30,13 +30,6 @@ from ocppsim.protocol.rpc import Dialect, Outgoing
 from ocppsim.protocol.v16 import core, remote_trigger
 from ocppsim.protocol.v16.config import ConfigStore, key_table
 
-DIALECT = Dialect(
-    formation="FormationViolation",
-    occurrence="OccurenceConstraintViolation",
-    reply_unknown_type=False,
-    has_send=False,
-)
-
 #: Actions of 1.6 (and its security whitepaper) that ocppsim does not implement.
 NOT_SUPPORTED = frozenset(
     {
@@ -65,7 +58,12 @@ class V16Adapter(Adapter):
 
     __slots__ = ("config", "transaction_ids")
 
-    dialect: ClassVar[Dialect] = DIALECT
+    dialect: ClassVar[Dialect] = Dialect(
+        formation="FormationViolation",
+        occurrence="OccurenceConstraintViolation",
+        reply_unknown_type=False,
+        has_send=False,
+    )
     subprotocol: ClassVar[str] = "ocpp1.6"
     HANDLERS: ClassVar[Mapping[str, Callable[[Self, Payload, float], Payload]]] = {
         **shared.SHARED_HANDLERS,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ocppsim.core.charger import Refused, Registration
+from ocppsim.core.charger import Registration
 from ocppsim.core.intents import (
     Sample,
     SendAuthorize,
@@ -17,7 +17,7 @@ from ocppsim.core.intents import (
     SendTxStop,
     StopReason,
 )
-from ocppsim.protocol.adapter import Handler
+from ocppsim.protocol.adapter import Handler, start_remotely
 from ocppsim.protocol.common import Payload, iso
 from ocppsim.protocol.metering import sampled_values
 from ocppsim.protocol.rpc import Outgoing
@@ -200,11 +200,7 @@ def remote_start(a: V16Adapter, p: Payload, now: float) -> Payload:
     connector = p.get("connectorId")
     if connector == 0 or a.charger.registration != Registration.ACCEPTED:
         return {"status": "Rejected"}
-    try:
-        a.charger.start(connector, str(p["idTag"]), None, now, remote=True)
-    except Refused:
-        return {"status": "Rejected"}
-    return {"status": "Accepted"}
+    return start_remotely(a, connector, str(p["idTag"]), now)
 
 
 def remote_stop(a: V16Adapter, p: Payload, now: float) -> Payload:

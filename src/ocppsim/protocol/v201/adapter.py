@@ -39,13 +39,6 @@ from ocppsim.protocol.v201 import (
 from ocppsim.protocol.v201.device_model import DeviceModel, Variable
 from ocppsim.protocol.v201.transactions import Tx
 
-DIALECT = Dialect(
-    formation="FormatViolation",
-    occurrence="OccurrenceConstraintViolation",
-    reply_unknown_type=True,
-    has_send=False,
-)
-
 NOT_SUPPORTED = frozenset(
     {
         "CancelReservation", "CertificateSigned", "ClearChargingProfile", "ClearDisplayMessage",
@@ -69,7 +62,12 @@ class V201Adapter(Adapter):
 
     __slots__ = ("model", "new_transaction_id", "reported", "tx")
 
-    dialect: ClassVar[Dialect] = DIALECT
+    dialect: ClassVar[Dialect] = Dialect(
+        formation="FormatViolation",
+        occurrence="OccurrenceConstraintViolation",
+        reply_unknown_type=True,
+        has_send=False,
+    )
     subprotocol: ClassVar[str] = "ocpp2.0.1"
     HANDLERS: ClassVar[Mapping[str, Callable[[Self, Payload, float], Payload]]] = {
         **shared.SHARED_HANDLERS,

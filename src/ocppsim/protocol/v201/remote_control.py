@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ocppsim.core.charger import Refused
 from ocppsim.core.intents import StopReason
-from ocppsim.protocol.adapter import Handler
+from ocppsim.protocol.adapter import Handler, start_remotely
 from ocppsim.protocol.common import Payload
 
 if TYPE_CHECKING:
@@ -20,20 +19,8 @@ def request_start(a: V201Adapter, p: Payload, now: float) -> Payload:
     A station not accepted yet refuses (B02.FR.05)."""
     if not a.charger.accepted:
         return {"status": "Rejected"}  # B02.FR.05
-    evse = p.get("evseId")
-    token = p["idToken"]
-    try:
-        a.charger.start(
-            evse,
-            str(token["idToken"]),
-            None,
-            now,
-            remote=True,
-            remote_start_id=int(p["remoteStartId"]),
-        )
-    except Refused:
-        return {"status": "Rejected"}
-    return {"status": "Accepted"}
+    id_token = str(p["idToken"]["idToken"])
+    return start_remotely(a, p.get("evseId"), id_token, now, int(p["remoteStartId"]))
 
 
 def request_stop(a: V201Adapter, p: Payload, now: float) -> Payload:

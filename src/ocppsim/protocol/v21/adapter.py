@@ -17,13 +17,6 @@ from ocppsim.protocol.v21 import provisioning, transactions
 from ocppsim.protocol.v201.adapter import NOT_SUPPORTED as NOT_SUPPORTED_201
 from ocppsim.protocol.v201.adapter import V201Adapter
 
-DIALECT = Dialect(
-    formation="FormatViolation",
-    occurrence="OccurrenceConstraintViolation",
-    reply_unknown_type=False,
-    has_send=True,
-)
-
 #: 2.1 requests that ocppsim does not simulate (bidirectional power, tariffs, DER, ...).
 NOT_SUPPORTED = NOT_SUPPORTED_201 | frozenset(
     {
@@ -41,7 +34,12 @@ class V21Adapter(V201Adapter):
 
     __slots__ = ()
 
-    dialect: ClassVar[Dialect] = DIALECT
+    dialect: ClassVar[Dialect] = Dialect(
+        formation="FormatViolation",
+        occurrence="OccurrenceConstraintViolation",
+        reply_unknown_type=False,
+        has_send=True,
+    )
     subprotocol: ClassVar[str] = "ocpp2.1"
     HANDLERS: ClassVar[Mapping[str, Callable[[Self, Payload, float], Payload]]] = {
         **V201Adapter.HANDLERS,
