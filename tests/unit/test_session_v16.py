@@ -345,7 +345,7 @@ def test_message_ids_are_unique() -> None:
 
 
 def test_stop_reason_mapping_is_total() -> None:
-    from ocppsim.protocol.v16.adapter import REASONS
+    from ocppsim.protocol.v16.core import REASONS
 
     assert set(REASONS) == set(StopReason)
 

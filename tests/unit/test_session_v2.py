@@ -11,7 +11,7 @@ import pytest
 
 from ocppsim.core.intents import StopReason
 from ocppsim.core.model import ChargerType, OcppVersion
-from ocppsim.protocol.v201.adapter import ENDED
+from ocppsim.protocol.v201.transactions import ENDED
 from tests.unit.ocpp_peer import Peer, make_session
 
 VERSIONS = [OcppVersion.V201, OcppVersion.V21]

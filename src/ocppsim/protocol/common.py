@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
+
+#: An OCPP message payload as JSON decodes it (the one alias of the protocol package).
+Payload = dict[str, Any]
 
 
 def iso(timestamp: float) -> str:

@@ -15,12 +15,12 @@ from typing import Any
 
 import orjson
 
+from ocppsim.protocol.common import Payload
+
 CALL, CALLRESULT, CALLERROR, CALLRESULTERROR, SEND = 2, 3, 4, 5, 6
 MAX_ID_LENGTH = 36
 
 log = logging.getLogger("ocppsim.protocol")
-
-Payload = dict[str, Any]
 
 
 class CallError(Exception):

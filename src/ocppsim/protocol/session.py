@@ -1,35 +1,23 @@
 """One charger's OCPP session: the charger core, its version adapter and the RPC layer.
 
 The runtime feeds it connection events, received text and timer wake-ups (each with ``now``),
-then writes ``data_to_send()`` to the socket and sleeps until ``next_deadline()``. The version
-is chosen here, once, in one ``match``.
+then writes ``data_to_send()`` to the socket and sleeps until ``next_deadline()``. The session
+knows no version: ``protocol/versions.py`` picks the adapter, which owns the version's dialect.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import replace
 
 from ocppsim.core.charger import Charger
 from ocppsim.core.intents import Reboot
-from ocppsim.core.model import ChargerType, OcppVersion
+from ocppsim.core.model import OcppVersion
 from ocppsim.protocol import schemas
-from ocppsim.protocol.common import Identity
-from ocppsim.protocol.rpc import AnswerObserver, CallError, Frame, Outgoing, Payload, Rpc
-from ocppsim.protocol.v16.adapter import DIALECT as V16_DIALECT
-from ocppsim.protocol.v16.adapter import V16Adapter
-from ocppsim.protocol.v16.config import ConfigStore, key_table
-from ocppsim.protocol.v21.adapter import V21Adapter
-from ocppsim.protocol.v201.adapter import V201Adapter
-from ocppsim.protocol.v201.device_model import DeviceModel
-
-SUBPROTOCOLS = {
-    OcppVersion.V16: "ocpp1.6",
-    OcppVersion.V201: "ocpp2.0.1",
-    OcppVersion.V21: "ocpp2.1",
-}
-
+from ocppsim.protocol.adapter import Adapter
+from ocppsim.protocol.common import Identity, Payload
+from ocppsim.protocol.rpc import AnswerObserver, CallError, Frame, Rpc
+from ocppsim.protocol.versions import new_adapter
 
 _IDS = random.Random()  # seeded from the OS; message ids need uniqueness, not secrecy
 
@@ -42,7 +30,9 @@ def new_message_id() -> str:
 
 
 class Session:
-    __slots__ = ("adapter", "charger", "config", "model", "reboot", "rpc", "subprotocol", "version")
+    """One charger's OCPP session; ``adapter`` is its version's (see protocol/adapter.py)."""
+
+    __slots__ = ("adapter", "charger", "reboot", "rpc", "subprotocol", "version")
 
     def __init__(
         self,
@@ -57,57 +47,21 @@ class Session:
     ) -> None:
         self.charger = charger
         self.version = version
-        self.subprotocol = SUBPROTOCOLS[version]
         self.reboot: Reboot | None = None
-        spec = charger.spec
-        dc = spec.charger_type == ChargerType.DC
-        self.config: ConfigStore | None = None
-        self.model: DeviceModel | None = None
-        self.adapter: V16Adapter | V201Adapter
-        match version:
-            case OcppVersion.V16:
-                self.config = ConfigStore(key_table(spec.num_connectors, dc))
-                self.config.set("HeartbeatInterval", str(charger.heartbeat_interval))
-                self.config.set("MeterValueSampleInterval", str(spec.meter_interval))
-                self.adapter = V16Adapter(charger, identity, self.config, self._apply_key)
-                dialect = V16_DIALECT
-                attempts = self.config.get_int("TransactionMessageAttempts")
-                interval = self.config.get_int("TransactionMessageRetryInterval")
-            case OcppVersion.V201 | OcppVersion.V21:
-                self.model = DeviceModel.standard(
-                    evses=spec.num_connectors,
-                    dc=dc,
-                    pnc=spec.auth_mode == "plug_and_charge",
-                    identity=identity.serial_number,
-                    model=identity.model,
-                    vendor=identity.vendor,
-                    heartbeat=charger.heartbeat_interval,
-                    meter_interval=spec.meter_interval,
-                )
-                adapter_class = V21Adapter if version == OcppVersion.V21 else V201Adapter
-                self.adapter = adapter_class(charger, identity, self.model, self._apply_variable)
-                dialect = adapter_class.dialect
-                attempts = int(
-                    self.model.value("OCPPCommCtrlr", "MessageAttempts", "TransactionEvent")
-                )
-                interval = int(
-                    self.model.value("OCPPCommCtrlr", "MessageAttemptInterval", "TransactionEvent")
-                )
+        self.adapter: Adapter = new_adapter(version, charger, identity)
+        self.subprotocol = self.adapter.subprotocol
         self.rpc = Rpc(
-            dialect=dialect,
+            dialect=self.adapter.dialect,
             new_id=new_id,
             handle_call=self.adapter.handle,
             check_outgoing=self._check_outgoing,
             check_incoming=self._check_incoming,
             check_result=self._check_result,
             message_timeout=message_timeout,
-            tx_attempts=attempts,
-            tx_interval=interval,
             record_frames=record_frames,
             on_answer=on_answer,
         )
-        if isinstance(self.adapter, V201Adapter):
-            self.adapter.queued_transaction_messages = self.rpc.pending
+        self.adapter.attach(self.rpc)  # gives the Rpc the adapter's retry settings
 
     # ------------------------------------------------------------------ schema checks
 
@@ -125,48 +79,10 @@ class Session:
     def _check_result(self, action: str, payload: Payload) -> None:
         schemas.check(self.version, action, payload, response=True)
 
-    # ------------------------------------------------------------------ configuration
-
     @property
     def ping_interval(self) -> float:
-        if self.config is not None:
-            return float(self.config.get_int("WebSocketPingInterval"))
-        assert self.model is not None
-        return float(self.model.value("OCPPCommCtrlr", "WebSocketPingInterval"))
-
-    def _apply_key(self, key: str, now: float) -> None:
-        """A 1.6 configuration key changed."""
-        assert self.config is not None
-        value = self.config.get(key)
-        self._apply(key, value, now)
-
-    def _apply_variable(self, component: str, name: str, instance: str, now: float) -> None:
-        """A 2.x device-model variable changed."""
-        assert self.model is not None
-        value = self.model.value(component, name, instance)
-        key = {
-            ("OCPPCommCtrlr", "HeartbeatInterval"): "HeartbeatInterval",
-            ("SampledDataCtrlr", "TxUpdatedInterval"): "MeterValueSampleInterval",
-            ("AuthCtrlr", "AuthorizeRemoteStart"): "AuthorizeRemoteTxRequests",
-            ("OCPPCommCtrlr", "MessageAttempts"): "TransactionMessageAttempts",
-            ("OCPPCommCtrlr", "MessageAttemptInterval"): "TransactionMessageRetryInterval",
-        }.get((component, name))
-        if key is not None:
-            self._apply(key, value, now)
-
-    def _apply(self, key: str, value: str, now: float) -> None:
-        c = self.charger
-        match key:
-            case "HeartbeatInterval":
-                c.set_heartbeat_interval(int(value), now)
-            case "MeterValueSampleInterval":
-                c.reconfigure(replace(c.spec, meter_interval=int(value)))
-            case "AuthorizeRemoteTxRequests":
-                c.reconfigure(replace(c.spec, authorize_remote_start=value.lower() == "true"))
-            case "TransactionMessageAttempts":
-                self.rpc.tx_attempts = int(value)
-            case "TransactionMessageRetryInterval":
-                self.rpc.tx_interval = int(value)
+        """Seconds between WebSocket pings, from the adapter's configuration; 0 for none."""
+        return self.adapter.ping_interval
 
     # ------------------------------------------------------------------ events from the runtime
 
@@ -199,17 +115,18 @@ class Session:
     def _flush(self, now: float) -> None:
         # The adapter's own messages first: they were numbered (2.x seqNo) before the intents
         # that follow them are turned into messages.
-        if isinstance(self.adapter, V201Adapter) and self.adapter.pending_calls:
-            queued: list[Outgoing] = self.adapter.pending_calls
-            self.adapter.pending_calls = []
-            for own in queued:
-                self.rpc.call(own, now)
+        adapter = self.adapter
+        own = adapter.pending_calls
+        if own:
+            adapter.pending_calls = None
+            for call in own:
+                self.rpc.call(call, now)
         while intents := self.charger.take_intents():
             for intent in intents:
                 if isinstance(intent, Reboot):
                     self.reboot = intent
                     continue
-                out = self.adapter.outgoing(intent)
+                out = adapter.outgoing(intent)
                 if out is not None:
                     self.rpc.call(out, now)
         self.rpc.registered = self.charger.accepted

@@ -1,4 +1,4 @@
-"""OCPP 1.6J: the adapter between the neutral charger core and 1.6 payloads."""
+"""OCPP 1.6J: the adapter, its handlers by feature profile, and the configuration keys."""
 
 from ocppsim.protocol.v16.adapter import V16Adapter
 from ocppsim.protocol.v16.config import ConfigStore

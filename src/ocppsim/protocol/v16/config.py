@@ -6,42 +6,22 @@ change behaviour (intervals, measurands, retry rule) to the charger and the RPC 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
-MEASURANDS = frozenset(
-    {"Energy.Active.Import.Register", "Power.Active.Import", "Current.Import", "Voltage", "SoC"}
-)
-
-
-def _int(low: int, high: int) -> Callable[[str], bool]:
-    def check(value: str) -> bool:
-        return value.strip().lstrip("-").isdigit() and low <= int(value) <= high
-
-    return check
-
-
-def _bool(value: str) -> bool:
-    return value.lower() in ("true", "false")
-
-
-def _measurands(value: str) -> bool:
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    return len(items) <= 5 and all(i in MEASURANDS for i in items)
-
-
-def _any(value: str) -> bool:
-    return len(value) <= 500
+from ocppsim.protocol.values import MAX_MEASURANDS, TEXT_16, Rule, boolean, integer, measurands
 
 
 @dataclass(frozen=True, slots=True)
 class Key:
     default: str
-    check: Callable[[str], bool] = _any
+    rule: Rule = TEXT_16  # protocol/values.py: what a CSMS may write, and how it is stored
     readonly: bool = False
     reboot: bool = False
     secret: bool = False  # write-only: GetConfiguration shows no value (1.6J errata 3.12)
+
+
+_MAX_MEASURANDS = str(MAX_MEASURANDS)
 
 
 @cache
@@ -49,36 +29,36 @@ def key_table(num_connectors: int, dc: bool) -> dict[str, Key]:
     """The keys and their defaults; one shared table per kind of charger (never mutate it)."""
     sampled = "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage"
     return {
-        "AllowOfflineTxForUnknownId": Key("false", _bool),
-        "AuthorizationCacheEnabled": Key("false", _bool),
-        "AuthorizeRemoteTxRequests": Key("false", _bool),
-        "ClockAlignedDataInterval": Key("0", _int(0, 86400)),
-        "ConnectionTimeOut": Key("60", _int(1, 3600)),
+        "AllowOfflineTxForUnknownId": Key("false", boolean),
+        "AuthorizationCacheEnabled": Key("false", boolean),
+        "AuthorizeRemoteTxRequests": Key("false", boolean),
+        "ClockAlignedDataInterval": Key("0", integer(0, 86400)),
+        "ConnectionTimeOut": Key("60", integer(1, 3600)),
         "ConnectorPhaseRotation": Key("NotApplicable"),
         "GetConfigurationMaxKeys": Key("50", readonly=True),
-        "HeartbeatInterval": Key("300", _int(1, 86400)),
-        "LocalAuthorizeOffline": Key("true", _bool),
-        "LocalPreAuthorize": Key("false", _bool),
-        "MeterValuesAlignedData": Key("Energy.Active.Import.Register", _measurands),
-        "MeterValuesAlignedDataMaxLength": Key("5", readonly=True),
-        "MeterValuesSampledData": Key(sampled + (",SoC" if dc else ""), _measurands),
-        "MeterValuesSampledDataMaxLength": Key("5", readonly=True),
-        "MeterValueSampleInterval": Key("60", _int(1, 86400)),
+        "HeartbeatInterval": Key("300", integer(1, 86400)),
+        "LocalAuthorizeOffline": Key("true", boolean),
+        "LocalPreAuthorize": Key("false", boolean),
+        "MeterValuesAlignedData": Key("Energy.Active.Import.Register", measurands),
+        "MeterValuesAlignedDataMaxLength": Key(_MAX_MEASURANDS, readonly=True),
+        "MeterValuesSampledData": Key(sampled + (",SoC" if dc else ""), measurands),
+        "MeterValuesSampledDataMaxLength": Key(_MAX_MEASURANDS, readonly=True),
+        "MeterValueSampleInterval": Key("60", integer(1, 86400)),
         "NumberOfConnectors": Key(str(num_connectors), readonly=True),
-        "ResetRetries": Key("1", _int(0, 10)),
-        "StopTransactionOnEVSideDisconnect": Key("true", _bool),
-        "StopTransactionOnInvalidId": Key("true", _bool),
-        "StopTxnAlignedData": Key("", _measurands),
-        "StopTxnAlignedDataMaxLength": Key("5", readonly=True),
-        "StopTxnSampledData": Key("", _measurands),
-        "StopTxnSampledDataMaxLength": Key("5", readonly=True),
+        "ResetRetries": Key("1", integer(0, 10)),
+        "StopTransactionOnEVSideDisconnect": Key("true", boolean),
+        "StopTransactionOnInvalidId": Key("true", boolean),
+        "StopTxnAlignedData": Key("", measurands),
+        "StopTxnAlignedDataMaxLength": Key(_MAX_MEASURANDS, readonly=True),
+        "StopTxnSampledData": Key("", measurands),
+        "StopTxnSampledDataMaxLength": Key(_MAX_MEASURANDS, readonly=True),
         "SupportedFeatureProfiles": Key("Core,RemoteTrigger", readonly=True),
-        "TransactionMessageAttempts": Key("3", _int(1, 10)),
-        "TransactionMessageRetryInterval": Key("10", _int(1, 3600)),
-        "UnlockConnectorOnEVSideDisconnect": Key("true", _bool),
-        "WebSocketPingInterval": Key("0", _int(0, 3600)),
+        "TransactionMessageAttempts": Key("3", integer(1, 10)),
+        "TransactionMessageRetryInterval": Key("10", integer(1, 3600)),
+        "UnlockConnectorOnEVSideDisconnect": Key("true", boolean),
+        "WebSocketPingInterval": Key("0", integer(0, 3600)),
         # A new profile applies on the next connection (1.6 security whitepaper: reconnect).
-        "SecurityProfile": Key("0", _int(0, 3), reboot=True),
+        "SecurityProfile": Key("0", integer(0, 3), reboot=True),
         "AuthorizationKey": Key("", secret=True),
     }
 
@@ -109,7 +89,7 @@ class ConfigStore:
         return int(self.get(name))
 
     def get_bool(self, name: str) -> bool:
-        return self.get(name).lower() == "true"
+        return self.get(name) == "true"  # stored lowercase (protocol/values.py)
 
     def read(self, names: list[str] | None) -> tuple[list[dict[str, object]], list[str]]:
         """GetConfiguration: (configurationKey entries, unknownKey names)."""
@@ -132,7 +112,8 @@ class ConfigStore:
         key = self.keys.get(name)
         if key is None:
             return "NotSupported"
-        if key.readonly or not key.check(value):
+        stored = None if key.readonly else key.rule(value)
+        if stored is None:
             return "Rejected"
-        self.set(name, value)
+        self.set(name, stored)
         return "RebootRequired" if key.reboot else "Accepted"

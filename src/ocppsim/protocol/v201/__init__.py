@@ -1,4 +1,5 @@
-"""OCPP 2.0.1: the adapter and the device model. ``v21`` extends it with deltas only."""
+"""OCPP 2.0.1: the adapter, its handlers by functional block, and the device model. ``v21``
+extends it with deltas only."""
 
 from ocppsim.protocol.v201.adapter import V201Adapter
 from ocppsim.protocol.v201.device_model import DeviceModel

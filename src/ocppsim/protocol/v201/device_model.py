@@ -4,44 +4,29 @@ Variables are addressed by component (name, instance, EVSE) and variable (name, 
 only the ``Actual`` attribute exists. GetVariables, SetVariables and the reports read it; the
 adapter applies the variables that change behaviour (intervals, measurands, retry rule).
 
-The variable definitions (type, mutability, check, default value) are one table shared by
+The variable definitions (type, mutability, value rule, default value) are one table shared by
 every station of a kind; a station stores only the values that differ from the defaults, so a
 10,000-charger load test does not hold 10,000 copies of sixty variables.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
 
-Payload = dict[str, Any]
-VarKey = tuple[str, str, int, str, str]  # component, component instance, evse, variable, instance
-
-MEASURANDS = frozenset(
-    {"Energy.Active.Import.Register", "Power.Active.Import", "Current.Import", "Voltage", "SoC"}
+from ocppsim.protocol.common import Payload
+from ocppsim.protocol.values import (
+    MEASURANDS,
+    TEXT_2X,
+    Rule,
+    boolean,
+    integer,
+    measurands,
+    password,
 )
 
-
-def _int(low: int, high: int) -> Callable[[str], bool]:
-    def check(value: str) -> bool:
-        return value.strip().lstrip("-").isdigit() and low <= int(value) <= high
-
-    return check
-
-
-def _bool(value: str) -> bool:
-    return value in ("true", "false")
-
-
-def _measurands(value: str) -> bool:
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    return all(i in MEASURANDS for i in items)
-
-
-def _text(value: str) -> bool:
-    return len(value) <= 1000
+VarKey = tuple[str, str, int, str, str]  # component, component instance, evse, variable, instance
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +38,7 @@ class Variable:
     value: str
     data_type: str = "string"  # integer, boolean, decimal, string, MemberList, OptionList
     mutability: str = "ReadWrite"  # ReadOnly, ReadWrite, WriteOnly
-    check: Callable[[str], bool] = _text
+    rule: Rule = TEXT_2X  # protocol/values.py: what a CSMS may write, and how it is stored
     reboot: bool = False
     instance: str = ""
     component_instance: str = ""
@@ -106,13 +91,13 @@ def standard_table(
     members = ",".join(sorted(MEASURANDS))
     v = Variable
     variables = [
-        v("OCPPCommCtrlr", "HeartbeatInterval", "300", "integer", check=_int(1, 86400)),
+        v("OCPPCommCtrlr", "HeartbeatInterval", "300", "integer", rule=integer(1, 86400)),
         v(
             "OCPPCommCtrlr",
             "MessageTimeout",
             "30",
             "integer",
-            check=_int(1, 3600),
+            rule=integer(1, 3600),
             instance="Default",
         ),
         v(
@@ -120,7 +105,7 @@ def standard_table(
             "MessageAttempts",
             "3",
             "integer",
-            check=_int(1, 10),
+            rule=integer(1, 10),
             instance="TransactionEvent",
         ),
         v(
@@ -128,17 +113,23 @@ def standard_table(
             "MessageAttemptInterval",
             "10",
             "integer",
-            check=_int(1, 3600),
+            rule=integer(1, 3600),
             instance="TransactionEvent",
         ),
-        v("OCPPCommCtrlr", "RetryBackOffWaitMinimum", "3", "integer", check=_int(0, 3600)),
-        v("OCPPCommCtrlr", "RetryBackOffRandomRange", "10", "integer", check=_int(0, 3600)),
-        v("OCPPCommCtrlr", "RetryBackOffRepeatTimes", "3", "integer", check=_int(0, 20)),
-        v("OCPPCommCtrlr", "WebSocketPingInterval", "0", "integer", check=_int(0, 3600)),
-        v("OCPPCommCtrlr", "OfflineThreshold", "60", "integer", check=_int(0, 86400)),
-        v("OCPPCommCtrlr", "ResetRetries", "1", "integer", check=_int(0, 10)),
+        v("OCPPCommCtrlr", "RetryBackOffWaitMinimum", "3", "integer", rule=integer(0, 3600)),
+        v("OCPPCommCtrlr", "RetryBackOffRandomRange", "10", "integer", rule=integer(0, 3600)),
+        v("OCPPCommCtrlr", "RetryBackOffRepeatTimes", "3", "integer", rule=integer(0, 20)),
+        v("OCPPCommCtrlr", "WebSocketPingInterval", "0", "integer", rule=integer(0, 3600)),
+        v("OCPPCommCtrlr", "OfflineThreshold", "60", "integer", rule=integer(0, 86400)),
+        v("OCPPCommCtrlr", "ResetRetries", "1", "integer", rule=integer(0, 10)),
         v("OCPPCommCtrlr", "NetworkConfigurationPriority", "0", "string", mutability="ReadOnly"),
-        v("OCPPCommCtrlr", "NetworkProfileConnectionAttempts", "3", "integer", check=_int(1, 100)),
+        v(
+            "OCPPCommCtrlr",
+            "NetworkProfileConnectionAttempts",
+            "3",
+            "integer",
+            rule=integer(1, 100),
+        ),
         v(
             "OCPPCommCtrlr",
             "FileTransferProtocols",
@@ -147,21 +138,21 @@ def standard_table(
             "ReadOnly",
             values_list="HTTPS",
         ),
-        v("OCPPCommCtrlr", "QueueAllMessages", "false", "boolean", check=_bool),
-        v("SampledDataCtrlr", "Enabled", "true", "boolean", check=_bool),
+        v("OCPPCommCtrlr", "QueueAllMessages", "false", "boolean", rule=boolean),
+        v("SampledDataCtrlr", "Enabled", "true", "boolean", rule=boolean),
         v(
             "SampledDataCtrlr",
             "TxUpdatedInterval",
             "60",
             "integer",
-            check=_int(0, 86400),
+            rule=integer(0, 86400),
         ),
         v(
             "SampledDataCtrlr",
             "TxUpdatedMeasurands",
             sampled,
             "MemberList",
-            check=_measurands,
+            rule=measurands,
             values_list=members,
         ),
         v(
@@ -169,7 +160,7 @@ def standard_table(
             "TxStartedMeasurands",
             "Energy.Active.Import.Register",
             "MemberList",
-            check=_measurands,
+            rule=measurands,
             values_list=members,
         ),
         v(
@@ -177,27 +168,27 @@ def standard_table(
             "TxEndedMeasurands",
             "Energy.Active.Import.Register",
             "MemberList",
-            check=_measurands,
+            rule=measurands,
             values_list=members,
         ),
-        v("SampledDataCtrlr", "TxEndedInterval", "0", "integer", check=_int(0, 86400)),
-        v("AlignedDataCtrlr", "Enabled", "false", "boolean", check=_bool),
-        v("AlignedDataCtrlr", "Interval", "0", "integer", check=_int(0, 86400)),
+        v("SampledDataCtrlr", "TxEndedInterval", "0", "integer", rule=integer(0, 86400)),
+        v("AlignedDataCtrlr", "Enabled", "false", "boolean", rule=boolean),
+        v("AlignedDataCtrlr", "Interval", "0", "integer", rule=integer(0, 86400)),
         v(
             "AlignedDataCtrlr",
             "Measurands",
             "Energy.Active.Import.Register",
             "MemberList",
-            check=_measurands,
+            rule=measurands,
             values_list=members,
         ),
-        v("AuthCtrlr", "Enabled", "true", "boolean", check=_bool),
-        v("AuthCtrlr", "AuthorizeRemoteStart", "false", "boolean", check=_bool),
-        v("AuthCtrlr", "LocalAuthorizeOffline", "true", "boolean", check=_bool),
-        v("AuthCtrlr", "LocalPreAuthorize", "false", "boolean", check=_bool),
-        v("TxCtrlr", "EVConnectionTimeOut", "60", "integer", check=_int(0, 3600)),
+        v("AuthCtrlr", "Enabled", "true", "boolean", rule=boolean),
+        v("AuthCtrlr", "AuthorizeRemoteStart", "false", "boolean", rule=boolean),
+        v("AuthCtrlr", "LocalAuthorizeOffline", "true", "boolean", rule=boolean),
+        v("AuthCtrlr", "LocalPreAuthorize", "false", "boolean", rule=boolean),
+        v("TxCtrlr", "EVConnectionTimeOut", "60", "integer", rule=integer(0, 3600)),
         v("TxCtrlr", "StopTxOnEVSideDisconnect", "true", "boolean", "ReadOnly"),
-        v("TxCtrlr", "StopTxOnInvalidId", "true", "boolean", check=_bool),
+        v("TxCtrlr", "StopTxOnInvalidId", "true", "boolean", rule=boolean),
         v(
             "TxCtrlr",
             "TxStartPoint",
@@ -214,19 +205,19 @@ def standard_table(
             "ReadOnly",
             values_list="EVConnected,Authorized",
         ),
-        v("ISO15118Ctrlr", "PnCEnabled", flag, "boolean", check=_bool),
-        v("ISO15118Ctrlr", "CentralContractValidationAllowed", "false", "boolean", check=_bool),
-        v("ISO15118Ctrlr", "ContractValidationOffline", "false", "boolean", check=_bool),
-        v("ISO15118Ctrlr", "ContractCertificateInstallationEnabled", flag, "boolean", check=_bool),
-        v("ISO15118Ctrlr", "V2GCertificateInstallationEnabled", flag, "boolean", check=_bool),
-        v("SecurityCtrlr", "SecurityProfile", "0", "integer", check=_int(0, 3), reboot=True),
+        v("ISO15118Ctrlr", "PnCEnabled", flag, "boolean", rule=boolean),
+        v("ISO15118Ctrlr", "CentralContractValidationAllowed", "false", "boolean", rule=boolean),
+        v("ISO15118Ctrlr", "ContractValidationOffline", "false", "boolean", rule=boolean),
+        v("ISO15118Ctrlr", "ContractCertificateInstallationEnabled", flag, "boolean", rule=boolean),
+        v("ISO15118Ctrlr", "V2GCertificateInstallationEnabled", flag, "boolean", rule=boolean),
+        v("SecurityCtrlr", "SecurityProfile", "0", "integer", rule=integer(0, 3), reboot=True),
         v(
             "SecurityCtrlr",
             "BasicAuthPassword",
             "",
             "string",
             "WriteOnly",
-            check=lambda s: 16 <= len(s) <= 40,
+            rule=password,
         ),
         v("SecurityCtrlr", "Identity", "", "string", "ReadOnly"),
         v("SecurityCtrlr", "OrganizationName", "ocppsim", "string"),
@@ -369,14 +360,19 @@ class DeviceModel:
         if var is not None:
             if attribute != "Actual":
                 status = "NotSupportedAttributeType"
-            elif var.mutability == "ReadOnly" or not var.check(value):
+            elif (stored := self._accept(var, value)) is None:
                 status = "Rejected"
             else:
-                self.put(var.key, value)
+                self.put(var.key, stored)
                 changed = var
                 status = "RebootRequired" if var.reboot else "Accepted"
         result["attributeStatus"] = status
         return result, changed
+
+    @staticmethod
+    def _accept(var: Variable, value: str) -> str | None:
+        """The text to store, or None when ``var`` refuses ``value`` (read-only or its rule)."""
+        return None if var.mutability == "ReadOnly" else var.rule(value)
 
     def value(self, component: str, name: str, instance: str = "") -> str:
         key = (component, "", 0, name, instance)

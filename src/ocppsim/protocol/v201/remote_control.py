@@ -1,0 +1,77 @@
+"""OCPP 2.0.1 functional block F, Remote control: RequestStartTransaction (F01, F02),
+RequestStopTransaction (F03), UnlockConnector (F05), TriggerMessage (F06)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from ocppsim.core.intents import StopReason
+from ocppsim.protocol.adapter import Handler, start_remotely
+from ocppsim.protocol.common import Payload
+
+if TYPE_CHECKING:
+    from ocppsim.protocol.v201.adapter import V201Adapter
+
+
+def request_start(a: V201Adapter, p: Payload, now: float) -> Payload:
+    """RequestStartTransaction (F01, F02): the remoteStartId comes back in the Started event.
+    A station not accepted yet refuses (B02.FR.05)."""
+    if not a.charger.accepted:
+        return {"status": "Rejected"}  # B02.FR.05
+    id_token = str(p["idToken"]["idToken"])
+    return start_remotely(a, p.get("evseId"), id_token, now, int(p["remoteStartId"]))
+
+
+def request_stop(a: V201Adapter, p: Payload, now: float) -> Payload:
+    """RequestStopTransaction (F03): Rejected for a transactionId that is not running."""
+    ok = a.charger.stop_transaction(str(p["transactionId"]), StopReason.REMOTE, now)
+    return {"status": "Accepted" if ok else "Rejected"}
+
+
+def unlock_connector(a: V201Adapter, p: Payload, now: float) -> Payload:
+    """UnlockConnector (F05): each EVSE has connector 1; while an authorized transaction runs
+    on it the answer is OngoingAuthorizedTransaction (F05.FR.02)."""
+    evse = int(p["evseId"])
+    if evse not in a.charger.connectors or int(p["connectorId"]) != 1:
+        return {"status": "UnknownConnector"}
+    session = a.charger.connectors[evse].session
+    if session is not None and not session.ended and session.started_at is not None:
+        return {"status": "OngoingAuthorizedTransaction"}  # F05.FR.02
+    a.charger.unlock(evse, now)
+    return {"status": "Unlocked"}
+
+
+def trigger_message(a: V201Adapter, p: Payload, now: float) -> Payload:
+    """TriggerMessage (F06): answered first, the requested message follows. A station already
+    accepted refuses a BootNotification (F06.FR.17); a triggered StatusNotification is sent
+    even without a change."""
+    c = a.charger
+    evse = p.get("evse", {}).get("id")
+    if evse is not None and evse not in c.connectors:
+        return {"status": "Rejected"}
+    match p["requestedMessage"]:
+        case "BootNotification":
+            if c.accepted:
+                return {"status": "Rejected"}  # F06.FR.17
+            c.trigger_boot()
+        case "Heartbeat":
+            c.trigger_heartbeat()
+        case "StatusNotification":
+            for connector in c.connectors:
+                if evse in (None, connector):
+                    a.reported.pop(connector, None)
+            c.trigger_status(evse, now)
+        case "MeterValues" | "TransactionEvent":
+            c.trigger_meter_values(evse, now)
+        case _:
+            return {"status": "NotImplemented"}
+    return {"status": "Accepted"}
+
+
+HANDLERS: Mapping[str, Handler[V201Adapter]] = {
+    "RequestStartTransaction": request_start,
+    "RequestStopTransaction": request_stop,
+    "TriggerMessage": trigger_message,
+    "UnlockConnector": unlock_connector,
+}
