@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import TypeVar
 
 from ocppsim.core.charger import Charger
 from ocppsim.core.intents import Reboot
@@ -18,6 +19,8 @@ from ocppsim.protocol.adapter import Adapter
 from ocppsim.protocol.common import Identity, Payload
 from ocppsim.protocol.rpc import AnswerObserver, CallError, Frame, Rpc
 from ocppsim.protocol.versions import new_adapter
+
+T = TypeVar("T")
 
 _IDS = random.Random()  # seeded from the OS; message ids need uniqueness, not secrecy
 
@@ -105,7 +108,7 @@ class Session:
         self.charger.tick(now)
         self._flush(now)
 
-    def act(self, action: Callable[[], object], now: float) -> object:
+    def act(self, action: Callable[[], T], now: float) -> T:
         """Run a user action on the charger (start, stop, error ...) and send what follows."""
         try:
             return action()

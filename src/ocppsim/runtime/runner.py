@@ -242,13 +242,10 @@ class Runner:
     def act(self, action: Callable[[], T]) -> T:
         """Run a user action on the charger and send what follows (raises what it raises);
         returns what the action returned."""
-        # Session.act returns object: the result is kept here, typed, instead of cast.
-        result: list[T] = []
         try:
-            self.session.act(lambda: result.append(action()), self.clock())
+            return self.session.act(action, self.clock())
         finally:
             self._flush()
-        return result[0]
 
     def _flush(self) -> None:
         session = self.session
