@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from ocppsim import __version__
 from ocppsim.api.auth import check_csrf, check_same_origin, services, session_cookie, web_session
 from ocppsim.api.ui import reference
-from ocppsim.core.limits import ACCOUNT_PASSWORD
+from ocppsim.core import limits
 from ocppsim.services.accounts import USER_NAME_RE
 from ocppsim.services.errors import Conflict, Forbidden, Invalid, TooMany
 from ocppsim.services.websessions import ABSOLUTE_TIMEOUT, StartedSession, WebSession
@@ -30,8 +30,10 @@ from ocppsim.services.websessions import ABSOLUTE_TIMEOUT, StartedSession, WebSe
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals["version"] = __version__
-templates.env.globals["password_min"] = ACCOUNT_PASSWORD.low
-templates.env.globals["password_max"] = ACCOUNT_PASSWORD.high
+templates.env.globals["password_min"] = limits.ACCOUNT_PASSWORD.low
+templates.env.globals["password_max"] = limits.ACCOUNT_PASSWORD.high
+#: Form fields take their ``maxlength`` from the table the API checks with.
+templates.env.globals["limits"] = limits
 
 FORM_COOKIE = "ocppsim_form"
 SECURE_FORM_COOKIE = "__Host-ocppsim_form"
@@ -182,7 +184,7 @@ async def login(request: Request) -> Response:
     if not problem:
         try:
             started = None
-            if USER_NAME_RE.fullmatch(name) and len(password) <= ACCOUNT_PASSWORD.high:
+            if USER_NAME_RE.fullmatch(name) and len(password) <= limits.ACCOUNT_PASSWORD.high:
                 started = await sessions.log_in(name, password, _client(request))
             if started is not None:
                 response = RedirectResponse(target, status_code=303)
