@@ -98,7 +98,8 @@ class CreateChargerIn(Body):
     pnc_emaid: Emaid | None = Field(
         None,
         description="Plug & Charge contract id (eMAID): letters and digits; `-` and `*` are "
-        "dropped and letters upper-cased, leaving at most 20 characters. A wrong check digit "
+        f"dropped and letters upper-cased, leaving at most {limits.ID_TAG.high} characters. A "
+        "wrong check digit "
         'or an unusual form is reported in `warnings`, not refused. Omitted or `""` with '
         "Plug & Charge: one is generated from the chargepoint id",
     )
