@@ -99,9 +99,8 @@ class CreateChargerIn(Body):
         None,
         description="Plug & Charge contract id (eMAID): letters and digits; `-` and `*` are "
         f"dropped and letters upper-cased, leaving at most {limits.ID_TAG.high} characters. A "
-        "wrong check digit "
-        'or an unusual form is reported in `warnings`, not refused. Omitted or `""` with '
-        "Plug & Charge: one is generated from the chargepoint id",
+        "wrong check digit or an unusual form is reported in `warnings`, not refused. Omitted "
+        'or `""` with Plug & Charge: one is generated from the chargepoint id',
     )
     pnc_pcid: Pcid = Field("", description="Plug & Charge: the provisioning certificate id (PCID)")
     pnc_certificate_hash: CertHash = Field(
