@@ -73,6 +73,8 @@ class Text:
     says: str = ""
 
     def fits(self, value: str) -> bool:
+        """Whether ``value`` has an allowed length and only allowed characters (``fullmatch``:
+        a regex ``$`` would let a trailing newline through)."""
         if not self.low <= len(value) <= self.high:
             return False
         return not self.chars or re.fullmatch(f"[{self.chars}]*", value) is not None
@@ -126,10 +128,12 @@ NAME = Text(100)
 URL = Text(512)
 PCID = Text(64)
 CERT_HASH = Text(128)
-#: What the API takes before normalising (``core/emaid.py`` then allows 20 characters).
+#: What the API takes before normalising (``core/emaid.py`` then allows ``ID_TAG.high``).
 EMAID_INPUT = Text(32)
 #: Largest session target a user may ask for (kWh); far above any EV battery.
 TARGET_KWH = Range(0, 1000.0, low_open=True)
+#: OCPP security profiles (2.0.1 part 2 A00): 0 none, 1 Basic auth, 2 Basic auth over TLS;
+#: 3 (client certificates) is not simulated.
 SECURITY_PROFILE = Range(0, 2, says="must be 0, 1 or 2")
 #: OCPP 2.0.1 A00.FR.205: 16-64 printable ASCII characters, no spaces ("" removes it).
 BASIC_AUTH_PASSWORD = Text(
