@@ -15,7 +15,7 @@ from typing import TypeVar
 import click
 
 from ocppsim.config import Config, ConfigError
-from ocppsim.core import model
+from ocppsim.core import limits
 from ocppsim.services.container import Services
 from ocppsim.services.errors import ServiceError
 from ocppsim.store.db import StoreError
@@ -209,8 +209,17 @@ def _duration(text: str) -> float:
     help="OCPP version mix as shares, e.g. 1.6=0.5,2.0.1=0.3,2.1=0.2.",
 )
 @click.option("--prefix", default="LOAD-", show_default=True, help="Ids are prefix + 00001...")
-@click.option("--meter-interval", type=click.IntRange(5, 3600), default=60, show_default=True)
-@click.option("--heartbeat-interval", type=click.IntRange(10, 3600), default=300)
+@click.option(
+    "--meter-interval",
+    type=click.IntRange(limits.METER_INTERVAL.low, limits.METER_INTERVAL.high),
+    default=60,
+    show_default=True,
+)
+@click.option(
+    "--heartbeat-interval",
+    type=click.IntRange(limits.HEARTBEAT.low, limits.HEARTBEAT.high),
+    default=300,
+)
 @click.option("--rfid", default="AABBCCDD", show_default=True, help="The id tag chargers use.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Default: one per core.")
 @click.option(
@@ -249,7 +258,7 @@ def loadtest(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--versions") from None
     try:
-        model.check_id_tag(rfid)
+        limits.check_id_tag(rfid)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--rfid") from None
     plan = Plan(

@@ -198,3 +198,49 @@ async def test_each_change_is_visible_afterwards(
     assert r.status_code == 200, r.text
     assert r.json()[field] == value
     assert (await api.get(f"/api/chargers/{CP}", headers=seeded.headers)).json()[field] == value
+
+
+#: Values the schema lets through that a service refuses, with the whole answer: the sentence
+#: comes from the table of limits (``ocppsim.core.limits``).
+SERVICE_SENTENCES: list[tuple[tuple[str, str, Any], str]] = [
+    (create(max_power_kw=45), "max_power_kw: must be between 1 and 44 for AC"),
+    (
+        create(chargepoint_id="has space"),
+        "chargepoint_id: use 1-48 characters from A-Z a-z 0-9 . _ ~ - (OCPP charging station "
+        "identity)",
+    ),
+    (
+        create(chargepoint_id=""),
+        "chargepoint_id: use 1-48 characters from A-Z a-z 0-9 . _ ~ - "
+        "(OCPP charging station identity)",
+    ),
+    (
+        post("rfid", {"rfid_tag": "has space"}),
+        "rfid_tag: must be 1-20 printable ASCII characters without spaces",
+    ),
+    (post("name", {"charger_name": "a\x07b"}), "charger_name: must not contain control characters"),
+    (
+        post("start", {"energy_kwh": 5, "connector_id": 2}),
+        "connector_id: must be between 1 and 1 for this charger",
+    ),
+    (
+        post("security", {"security_profile": 1, "basic_auth_password": "short"}),
+        "basic_auth_password: must be 16-64 printable ASCII characters without spaces "
+        "(OCPP 2.0.1 A00.FR.205)",
+    ),
+    (
+        ("POST", "/api/mass-charger/apply", {"target": 5, "mode": "idle", "id_prefix": "a/b"}),
+        "id_prefix: at most 40 characters of A-Z a-z 0-9 . _ ~ - (ids are prefix + 00001)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("request_", "error"), SERVICE_SENTENCES, ids=[e.split(":")[0] for _, e in SERVICE_SENTENCES]
+)
+async def test_a_service_refusal_says_the_tables_sentence(
+    api: httpx.AsyncClient, seeded: ApiUser, request_: tuple[str, str, Any], error: str
+) -> None:
+    method, path, body = request_
+    r = await api.request(method, path, json=body, headers=seeded.headers)
+    assert (r.status_code, r.json()) == (422, {"error": error})

@@ -14,11 +14,13 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
 
 from ocppsim.api.auth import App, User, still_authenticated
+from ocppsim.api.bounds import bounds
 from ocppsim.api.responses import READ, errors
 from ocppsim.api.schemas import ErrorOut, LogOut
+from ocppsim.core import limits
 from ocppsim.runtime.logbus import StreamOverflow
 from ocppsim.services.errors import Invalid
-from ocppsim.services.logs import HISTORY_DEFAULT, HISTORY_MAX, STREAMS_MAX, StreamTicket
+from ocppsim.services.logs import HISTORY_DEFAULT, STREAMS_MAX, StreamTicket
 from ocppsim.store.records import LogRecord
 
 log = logging.getLogger("ocppsim.api")
@@ -37,7 +39,7 @@ RECHECK_FAILURES = 5
 ChargepointFilter = Annotated[
     str | None,
     Query(
-        max_length=48,
+        **bounds(limits.CHARGEPOINT_ID),
         description="Only this charger's entries (a chargepoint id that is not yours matches "
         "nothing)",
     ),
@@ -56,7 +58,7 @@ async def history(
     app: App,
     chargepoint_id: ChargepointFilter = None,
     limit: Annotated[
-        int, Query(ge=1, le=HISTORY_MAX, description="How many entries, at most, to answer")
+        int, Query(**bounds(limits.LOG_PAGE), description="How many entries, at most, to answer")
     ] = HISTORY_DEFAULT,
     before_id: Annotated[
         int | None,

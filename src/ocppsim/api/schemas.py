@@ -15,9 +15,10 @@ from pydantic import (
     StrictInt,
 )
 
-from ocppsim.core import model
+from ocppsim.api.bounds import bounds
+from ocppsim.core import limits
 from ocppsim.core.model import AuthMode, ChargerType, ErrorCode, Mode, OcppVersion
-from ocppsim.loadtest.plan import MAX_TARGET, METER_MAX, METER_MIN, PREFIX_MAX, MassMode
+from ocppsim.loadtest.plan import MassMode
 from ocppsim.services.accounts import IssuedKey, KeyInfo, Principal
 from ocppsim.services.chargers import ChargerView
 from ocppsim.services.loadtests import RunStats
@@ -48,20 +49,25 @@ class ErrorOut(BaseModel):
 
 # --- requests ---
 
-ChargepointId = Annotated[str, Field(max_length=model.CHARGEPOINT_ID_MAX, examples=["SIM-AC-001"])]
-IdTag = Annotated[str, Field(max_length=model.ID_TAG_MAX)]
-_ID_TAG = "1-20 printable ASCII characters without spaces (an OCPP 1.6 idTag)"
-_CHARGEPOINT_ID = "1-48 characters of `A-Z a-z 0-9 . _ ~ -`"
-Url = Annotated[str, Field(max_length=model.URL_MAX, examples=["ws://127.0.0.1:9000"])]
-Name = Annotated[str, Field(max_length=model.NAME_MAX)]
-Emaid = Annotated[str, Field(max_length=model.EMAID_INPUT_MAX)]
-Pcid = Annotated[str, Field(max_length=model.PCID_MAX)]
-CertHash = Annotated[str, Field(max_length=model.CERT_HASH_MAX)]
+ChargepointId = Annotated[str, Field(**bounds(limits.CHARGEPOINT_ID), examples=["SIM-AC-001"])]
+IdTag = Annotated[str, Field(**bounds(limits.ID_TAG))]
+_ID_TAG = (
+    f"{limits.ID_TAG.low}-{limits.ID_TAG.high} printable ASCII characters without spaces "
+    "(an OCPP 1.6 idTag)"
+)
+_CHARGEPOINT_ID = (
+    f"{limits.CHARGEPOINT_ID.low}-{limits.CHARGEPOINT_ID.high} characters of `A-Z a-z 0-9 . _ ~ -`"
+)
+Url = Annotated[str, Field(**bounds(limits.URL), examples=["ws://127.0.0.1:9000"])]
+Name = Annotated[str, Field(**bounds(limits.NAME))]
+Emaid = Annotated[str, Field(**bounds(limits.EMAID_INPUT))]
+Pcid = Annotated[str, Field(**bounds(limits.PCID))]
+CertHash = Annotated[str, Field(**bounds(limits.CERT_HASH))]
 
 
-_AC_MAX = f"{model.MAX_POWER_KW[ChargerType.AC]:g}"
-_DC_MAX = f"{model.MAX_POWER_KW[ChargerType.DC]:g}"
-_MIN_KW = f"{model.MIN_POWER_KW:g}"
+_AC_MAX = f"{limits.POWER_KW[ChargerType.AC].high:g}"
+_DC_MAX = f"{limits.POWER_KW[ChargerType.DC].high:g}"
+_MIN_KW = f"{limits.POWER_KW_ANY.low:g}"
 
 
 class CreateChargerIn(Body):
@@ -71,16 +77,14 @@ class CreateChargerIn(Body):
     charger_type: ChargerType = Field(
         description=f"`AC` (up to {_AC_MAX} kW) or `DC` (up to {_DC_MAX} kW)"
     )
-    max_power_kw: Annotated[
-        StrictFloat, Field(ge=model.MIN_POWER_KW, le=max(model.MAX_POWER_KW.values()))
-    ] = Field(
+    max_power_kw: Annotated[StrictFloat, Field(**bounds(limits.POWER_KW_ANY))] = Field(
         description=f"Maximum charging power in kW: {_MIN_KW}-{_AC_MAX} for AC, "
         f"{_MIN_KW}-{_DC_MAX} for DC",
         examples=[22.0],
     )
-    num_connectors: Annotated[
-        StrictInt, Field(ge=model.MIN_CONNECTORS, le=model.MAX_CONNECTORS)
-    ] = Field(1, description="Number of connectors, each with its own session")
+    num_connectors: Annotated[StrictInt, Field(**bounds(limits.CONNECTORS))] = Field(
+        1, description="Number of connectors, each with its own session"
+    )
     ocpp_version: OcppVersion | None = Field(
         None,
         description="The OCPP version the charger speaks; omitted: 1.6. Plug & Charge "
@@ -94,9 +98,9 @@ class CreateChargerIn(Body):
     pnc_emaid: Emaid | None = Field(
         None,
         description="Plug & Charge contract id (eMAID): letters and digits; `-` and `*` are "
-        "dropped and letters upper-cased, leaving at most 20 characters. A wrong check digit "
-        'or an unusual form is reported in `warnings`, not refused. Omitted or `""` with '
-        "Plug & Charge: one is generated from the chargepoint id",
+        f"dropped and letters upper-cased, leaving at most {limits.ID_TAG.high} characters. A "
+        "wrong check digit or an unusual form is reported in `warnings`, not refused. Omitted "
+        'or `""` with Plug & Charge: one is generated from the chargepoint id',
     )
     pnc_pcid: Pcid = Field("", description="Plug & Charge: the provisioning certificate id (PCID)")
     pnc_certificate_hash: CertHash = Field(
@@ -125,7 +129,7 @@ class ModeIn(Body):
 
 
 class StartIn(Body):
-    energy_kwh: Annotated[StrictFloat, Field(gt=0, le=model.MAX_TARGET_KWH, examples=[20])] = Field(
+    energy_kwh: Annotated[StrictFloat, Field(**bounds(limits.TARGET_KWH), examples=[20])] = Field(
         description="Energy to deliver, in kWh; the session ends once it has flowed"
     )
     rfid_tag: IdTag | None = Field(
@@ -133,7 +137,7 @@ class StartIn(Body):
         description=f"The idTag for this session instead of the charger's: {_ID_TAG}. "
         "Ignored by a Plug & Charge charger, which presents its eMAID",
     )
-    connector_id: Annotated[StrictInt, Field(ge=1, le=model.MAX_CONNECTORS)] | None = Field(
+    connector_id: Annotated[StrictInt, Field(**bounds(limits.CONNECTOR_ID))] | None = Field(
         None,
         description="The connector to use, 1 to the charger's `num_connectors`; omitted: the "
         "first free one",
@@ -204,23 +208,23 @@ class BackendUrlIn(Body):
 
 
 class NumConnectorsIn(Body):
-    num_connectors: Annotated[
-        StrictInt, Field(ge=model.MIN_CONNECTORS, le=model.MAX_CONNECTORS)
-    ] = Field(description="Number of connectors, each with its own session")
+    num_connectors: Annotated[StrictInt, Field(**bounds(limits.CONNECTORS))] = Field(
+        description="Number of connectors, each with its own session"
+    )
 
 
 class SecurityIn(Body):
-    security_profile: Annotated[StrictInt, Field(ge=0, le=2)] = Field(
+    security_profile: Annotated[StrictInt, Field(**bounds(limits.SECURITY_PROFILE))] = Field(
         description="0: no authentication; 1: HTTP Basic auth; 2: HTTP Basic auth over TLS "
         "(needs a `wss://` backend URL). 1 and 2 need a password"
     )
-    basic_auth_password: Annotated[str, Field(max_length=64)] | None = Field(
+    basic_auth_password: Annotated[str, Field(**bounds(limits.BASIC_AUTH_PASSWORD))] | None = Field(
         None,
-        description="The Basic-auth password (the user name is the chargepoint id): 16-64 "
-        'printable ASCII characters without spaces. Write-only. Omitted: unchanged; `""`: '
-        "removed",
+        description="The Basic-auth password (the user name is the chargepoint id): "
+        f"{limits.BASIC_AUTH_PASSWORD.low}-{limits.BASIC_AUTH_PASSWORD.high} printable ASCII "
+        'characters without spaces. Write-only. Omitted: unchanged; `""`: removed',
     )
-    ca_certificate_pem: Annotated[str, Field(max_length=20_000)] | None = Field(
+    ca_certificate_pem: Annotated[str, Field(**bounds(limits.CA_PEM))] | None = Field(
         None,
         description="PEM CA certificate(s) to trust for `wss://`, besides the system's. "
         'Omitted: unchanged; `""`: removed',
@@ -239,22 +243,20 @@ class SettingsIn(Body):
         None,
         description=f"Default idTag of chargers without their own, and the load test's: {_ID_TAG}",
     )
-    heartbeat_interval: (
-        Annotated[StrictInt, Field(ge=model.HEARTBEAT_MIN, le=model.HEARTBEAT_MAX)] | None
-    ) = Field(
+    heartbeat_interval: Annotated[StrictInt, Field(**bounds(limits.HEARTBEAT))] | None = Field(
         None,
         description="Seconds between Heartbeats, until a charger's backend sets its own "
         "interval (at boot or by configuration)",
     )
-    mass_batch_size: Annotated[StrictInt, Field(ge=model.BATCH_MIN, le=model.BATCH_MAX)] | None = (
-        Field(None, description="Load test: chargers started per batch")
+    mass_batch_size: Annotated[StrictInt, Field(**bounds(limits.BATCH))] | None = Field(
+        None, description="Load test: chargers started per batch"
     )
-    log_retention_records: (
-        Annotated[StrictInt, Field(ge=model.LOG_RECORDS_MIN, le=model.LOG_RECORDS_MAX)] | None
-    ) = Field(None, description="OCPP message log: keep at most this many newest entries")
-    log_retention_days: (
-        Annotated[StrictInt, Field(ge=model.LOG_DAYS_MIN, le=model.LOG_DAYS_MAX)] | None
-    ) = Field(None, description="OCPP message log: delete entries older than this many days")
+    log_retention_records: Annotated[StrictInt, Field(**bounds(limits.LOG_RECORDS))] | None = Field(
+        None, description="OCPP message log: keep at most this many newest entries"
+    )
+    log_retention_days: Annotated[StrictInt, Field(**bounds(limits.LOG_DAYS))] | None = Field(
+        None, description="OCPP message log: delete entries older than this many days"
+    )
 
 
 # --- responses ---
@@ -525,7 +527,9 @@ class LogOut(BaseModel):
 class MassApplyIn(Body):
     """Optional fields left out keep the run's values."""
 
-    target: Annotated[StrictInt, Field(ge=0, le=MAX_TARGET, description="Number of chargers")]
+    target: Annotated[
+        StrictInt, Field(**bounds(limits.MASS_TARGET), description="Number of chargers")
+    ]
     mode: MassMode = Field(
         description="`idle`: created, not connected; `connect`: connected, booted, "
         "heartbeating; `charging`: connected, a session each with MeterValues"
@@ -536,12 +540,12 @@ class MassApplyIn(Body):
         "a new run: all 1.6",
         examples=[{"1.6": 1.0}],
     )
-    id_prefix: Annotated[str, Field(max_length=PREFIX_MAX)] | None = Field(
+    id_prefix: Annotated[str, Field(**bounds(limits.ID_PREFIX))] | None = Field(
         default=None,
         description="Chargepoint ids are prefix + 00001, 00002, ...: `A-Z a-z 0-9 . _ ~ -`; a "
         "new run: `MASS<your user id>-`",
     )
-    meter_interval: Annotated[StrictInt, Field(ge=METER_MIN, le=METER_MAX)] | None = Field(
+    meter_interval: Annotated[StrictInt, Field(**bounds(limits.METER_INTERVAL))] | None = Field(
         default=None, description="Seconds between MeterValues while charging; a new run: 60"
     )
 

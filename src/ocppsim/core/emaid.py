@@ -10,6 +10,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from ocppsim.core.limits import ID_TAG
+
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # Character -> code 0..43 of the ISO/eMI3 scheme, and back.
 _CODES = (0, 16, 32, 4, 20, 36, 8, 24, 40, 2, 18, 34, 6, 22, 38, 10, 26, 42, 1, 17, 33, 5, 21, 37)
@@ -110,8 +112,8 @@ def check(emaid: str) -> EmaidCheck:
         raise ValueError("must not be empty")
     if any(c not in _ALNUM for c in value):
         raise ValueError("may contain only letters, digits and the separators '-' and '*'")
-    if len(value) > 20:
-        raise ValueError("must be at most 20 characters once separators are removed")
+    if len(value) > ID_TAG.high:  # it travels as the idTag in 1.6
+        raise ValueError(f"must be at most {ID_TAG.high} characters once separators are removed")
     warnings: list[str] = []
     if _DIN.match(value) and len(value) == 12:
         if din_check_digit(value[:11]) != value[11]:

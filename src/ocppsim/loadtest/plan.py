@@ -13,10 +13,6 @@ from typing import Any
 
 from ocppsim.core.model import OcppVersion
 
-#: The REST contract's range for one user's run; the CLI may go further (its own machine).
-MAX_TARGET = 10_000
-PREFIX_MAX = 40
-METER_MIN, METER_MAX = 5, 3600
 DEFAULT_METER_INTERVAL = 60
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 

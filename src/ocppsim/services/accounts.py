@@ -19,8 +19,9 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from ocppsim.core.limits import ACCOUNT_PASSWORD
 from ocppsim.services.clock import Clock, utc_now
-from ocppsim.services.errors import Conflict, Invalid, NotFound
+from ocppsim.services.errors import Conflict, Invalid, NotFound, refuse
 from ocppsim.services.settings import default_settings
 from ocppsim.store.records import DuplicateError, UserRecord
 from ocppsim.store.repository import Store
@@ -29,7 +30,6 @@ KEY_SCHEME = "ocps"
 _ID_ALPHABET = string.ascii_letters + string.digits
 _KEY_RE = re.compile(r"^ocps_([A-Za-z0-9]{8})_([A-Za-z0-9_-]{43})$")
 USER_NAME_RE = re.compile(r"[A-Za-z0-9._@-]{1,64}")  # use fullmatch: "$" lets "\n" through
-PASSWORD_MIN, PASSWORD_MAX = 8, 128
 #: A key's last use is written at most this often, so authentication stays a read.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 # A digest to compare against when the key's prefix is unknown, so both paths cost the same.
@@ -86,8 +86,7 @@ def check_user_name(name: str) -> str:
 
 
 def check_password(password: str) -> str:
-    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        raise Invalid("password", f"must be {PASSWORD_MIN} to {PASSWORD_MAX} characters")
+    refuse("password", ACCOUNT_PASSWORD.problem(password))
     return password
 
 

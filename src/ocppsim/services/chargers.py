@@ -6,18 +6,18 @@ user's charger is reported exactly like a missing one.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
-from ocppsim.core import emaid, model
+from ocppsim.core import emaid, limits
 from ocppsim.core.charger import ChargerSpec, Refused
+from ocppsim.core.limits import Text
 from ocppsim.core.model import AuthMode, ChargerType, ErrorCode, Mode, OcppVersion
 from ocppsim.core.state import ChargerState, idle_state
 from ocppsim.runtime.fleet import ChargerConfig, Fleet
 from ocppsim.runtime.runner import Endpoint
 from ocppsim.services.clock import Clock, utc_now
-from ocppsim.services.errors import Conflict, Invalid, NotFound
+from ocppsim.services.errors import Conflict, Invalid, NotFound, refuse
 from ocppsim.services.settings import check_id_tag
 from ocppsim.store.records import ChargerRecord, DuplicateError, SettingsRecord
 from ocppsim.store.repository import Store
@@ -88,10 +88,6 @@ class SecurityConfig:
     security_profile: int
     basic_auth_password: str | None = None
     ca_certificate_pem: str | None = None
-
-
-PASSWORD_MIN, PASSWORD_MAX = 16, 64
-CA_PEM_MAX = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,29 +198,19 @@ def _security_warnings(record: ChargerRecord, settings: SettingsRecord) -> tuple
 
 
 def _check_power(charger_type: ChargerType, max_power_kw: float) -> float:
-    high = model.MAX_POWER_KW[charger_type]
-    if not model.MIN_POWER_KW <= max_power_kw <= high:
-        raise Invalid(
-            "max_power_kw",
-            f"must be between {model.MIN_POWER_KW:g} and {high:g} for {charger_type}",
-        )
+    allowed = limits.POWER_KW[charger_type]
+    if max_power_kw not in allowed:
+        raise Invalid("max_power_kw", f"{allowed.sentence} for {charger_type}")
     return float(max_power_kw)
 
 
 def _check_connectors(value: int) -> int:
-    if not model.MIN_CONNECTORS <= value <= model.MAX_CONNECTORS:
-        raise Invalid(
-            "num_connectors", f"must be between {model.MIN_CONNECTORS} and {model.MAX_CONNECTORS}"
-        )
+    refuse("num_connectors", limits.CONNECTORS.problem(value))
     return value
 
 
 def _check_chargepoint_id(value: str) -> str:
-    if not re.match(model.CHARGEPOINT_ID_PATTERN, value):
-        raise Invalid(
-            "chargepoint_id",
-            "use 1-48 characters from A-Z a-z 0-9 . _ ~ - (OCPP charging station identity)",
-        )
+    refuse("chargepoint_id", limits.CHARGEPOINT_ID.problem(value))
     return value
 
 
@@ -232,14 +218,14 @@ def _check_url(value: str) -> str:
     if value == "":
         return ""
     try:
-        return model.check_backend_url(value)
+        return limits.check_backend_url(value)
     except ValueError as exc:
         raise Invalid("backend_url", str(exc)) from None
 
 
-def _check_text(name: str, value: str, max_len: int) -> str:
+def _check_text(name: str, value: str, limit: Text) -> str:
     try:
-        return model.check_text(value, max_len=max_len)
+        return limits.check_text(value, limit)
     except ValueError as exc:
         raise Invalid(name, str(exc)) from None
 
@@ -379,13 +365,13 @@ class Chargers:
             ocpp_version=str(version),
             auth_mode=str(spec.auth_mode),
             pnc_emaid="",
-            pnc_pcid=_check_text("pnc_pcid", spec.pnc_pcid, model.PCID_MAX),
+            pnc_pcid=_check_text("pnc_pcid", spec.pnc_pcid, limits.PCID),
             pnc_certificate_hash=_check_text(
-                "pnc_certificate_hash", spec.pnc_certificate_hash, model.CERT_HASH_MAX
+                "pnc_certificate_hash", spec.pnc_certificate_hash, limits.CERT_HASH
             ),
             rfid_tag=check_id_tag("rfid_tag", spec.rfid_tag) if spec.rfid_tag else "",
             backend_url=_check_url(spec.backend_url),
-            charger_name=_check_text("charger_name", spec.charger_name, model.NAME_MAX),
+            charger_name=_check_text("charger_name", spec.charger_name, limits.NAME),
             free_charging=spec.free_charging,
             mode=str(spec.mode),
             error_code=str(ErrorCode.NO_ERROR),
@@ -408,7 +394,7 @@ class Chargers:
     # --- configuration ---
 
     async def set_name(self, user_id: int, chargepoint_id: str, name: str) -> ChargerView:
-        name = _check_text("charger_name", name, model.NAME_MAX)
+        name = _check_text("charger_name", name, limits.NAME)
         return await self._update(user_id, chargepoint_id, {"charger_name": name})
 
     async def rename(self, user_id: int, chargepoint_id: str, new_id: str) -> ChargerView:
@@ -464,10 +450,10 @@ class Chargers:
                 check_id_tag("rfid_tag", config.rfid_tag) if config.rfid_tag else ""
             )
         if config.pnc_pcid is not None:
-            checked.values["pnc_pcid"] = _check_text("pnc_pcid", config.pnc_pcid, model.PCID_MAX)
+            checked.values["pnc_pcid"] = _check_text("pnc_pcid", config.pnc_pcid, limits.PCID)
         if config.pnc_certificate_hash is not None:
             checked.values["pnc_certificate_hash"] = _check_text(
-                "pnc_certificate_hash", config.pnc_certificate_hash, model.CERT_HASH_MAX
+                "pnc_certificate_hash", config.pnc_certificate_hash, limits.CERT_HASH
             )
         pnc = config.auth_mode == AuthMode.PLUG_AND_CHARGE
         # An omitted eMAID keeps the stored one; Plug & Charge never runs without one.
@@ -480,26 +466,17 @@ class Chargers:
     ) -> ChargerView:
         """OCPP security profile 0 (none), 1 (Basic auth) or 2 (Basic auth over TLS)."""
         record = await self._record(user_id, chargepoint_id)
-        if not 0 <= config.security_profile <= 2:
-            raise Invalid("security_profile", "must be 0, 1 or 2")
+        refuse("security_profile", limits.SECURITY_PROFILE.problem(config.security_profile))
         changes: dict[str, object] = {"security_profile": config.security_profile}
         password = record.basic_auth_password
         if config.basic_auth_password is not None:
             password = config.basic_auth_password
-            if password and not (
-                PASSWORD_MIN <= len(password) <= PASSWORD_MAX
-                and all(0x20 < ord(ch) < 0x7F for ch in password)
-            ):
-                raise Invalid(
-                    "basic_auth_password",
-                    f"must be {PASSWORD_MIN}-{PASSWORD_MAX} printable ASCII characters "
-                    "without spaces (OCPP 2.0.1 A00.FR.205)",
-                )
+            if password:  # "" removes it
+                refuse("basic_auth_password", limits.BASIC_AUTH_PASSWORD.problem(password))
             changes["basic_auth_password"] = password
         if config.ca_certificate_pem is not None:
             pem = config.ca_certificate_pem.strip()
-            if len(pem) > CA_PEM_MAX:
-                raise Invalid("ca_certificate_pem", f"must be at most {CA_PEM_MAX} characters")
+            refuse("ca_certificate_pem", limits.CA_PEM.problem(pem))
             if pem:
                 try:
                     check_ca_pem(pem)
@@ -524,19 +501,13 @@ class Chargers:
     ) -> ChargerRecord:
         """Refuse a start that cannot happen: wrong mode, bad connector, bad target."""
         record = await self._record(user_id, chargepoint_id)
-        if not 0 < request.energy_kwh <= model.MAX_TARGET_KWH:
-            raise Invalid(
-                "energy_kwh", f"must be greater than 0 and at most {model.MAX_TARGET_KWH:g}"
-            )
+        refuse("energy_kwh", limits.TARGET_KWH.problem(request.energy_kwh))
         if request.rfid_tag:
             check_id_tag("rfid_tag", request.rfid_tag)
-        if (
-            request.connector_id is not None
-            and not 1 <= request.connector_id <= record.num_connectors
-        ):
-            raise Invalid(
-                "connector_id", f"must be between 1 and {record.num_connectors} for this charger"
-            )
+        if request.connector_id is not None:
+            allowed = limits.CONNECTOR_ID.up_to(record.num_connectors)
+            if request.connector_id not in allowed:
+                raise Invalid("connector_id", f"{allowed.sentence} for this charger")
         if record.mode == Mode.OFF:
             raise Conflict(f"charger {chargepoint_id!r} is off: set mode 'on' or 'manual' first")
         if record.mode == Mode.AUTOPILOT:

@@ -23,6 +23,12 @@ class Invalid(ServiceError):
         self.field = field
 
 
+def refuse(field: str, problem: str | None) -> None:
+    """Raise ``Invalid(field, problem)`` when a limit's check found a problem (None: fine)."""
+    if problem is not None:
+        raise Invalid(field, problem)
+
+
 class Unauthenticated(ServiceError):
     """No valid credentials."""
 

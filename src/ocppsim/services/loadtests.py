@@ -9,31 +9,19 @@ stored: a server restart ends them. The server caps the mass chargers of all run
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ocppsim.core import model
+from ocppsim.core.limits import CHARGEPOINT_ID, ID_PREFIX, MASS_TARGET, METER_INTERVAL
 from ocppsim.core.model import OcppVersion
 from ocppsim.loadtest import preflight
-from ocppsim.loadtest.plan import (
-    DEFAULT_METER_INTERVAL,
-    MAX_TARGET,
-    METER_MAX,
-    METER_MIN,
-    PREFIX_MAX,
-    MassMode,
-    Plan,
-    parse_versions,
-)
+from ocppsim.loadtest.plan import DEFAULT_METER_INTERVAL, MassMode, Plan, parse_versions
 from ocppsim.loadtest.pool import LoadTest, WorkerError, WorkerPool, pool_size
 from ocppsim.loadtest.stats import SHOWN, ErrorEntry
-from ocppsim.services.errors import Conflict, Invalid, TooMany
+from ocppsim.services.errors import Conflict, Invalid, TooMany, refuse
 from ocppsim.store.records import SettingsRecord
 from ocppsim.store.repository import Store
-
-_PREFIX = re.compile(r"^[A-Za-z0-9._~-]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,17 +69,11 @@ class RunStats:
 
 
 def _check(request: ApplyRequest) -> None:
-    if not 0 <= request.target <= MAX_TARGET:
-        raise Invalid("target", f"must be between 0 and {MAX_TARGET}")
-    prefix = request.id_prefix
-    if prefix is not None and (len(prefix) > PREFIX_MAX or not _PREFIX.match(prefix)):
-        raise Invalid(
-            "id_prefix",
-            f"at most {PREFIX_MAX} characters of A-Z a-z 0-9 . _ ~ - (ids are prefix + 00001)",
-        )
-    interval = request.meter_interval
-    if interval is not None and not METER_MIN <= interval <= METER_MAX:
-        raise Invalid("meter_interval", f"must be between {METER_MIN} and {METER_MAX}")
+    refuse("target", MASS_TARGET.problem(request.target))
+    if request.id_prefix is not None:
+        refuse("id_prefix", ID_PREFIX.problem(request.id_prefix))
+    if request.meter_interval is not None:
+        refuse("meter_interval", METER_INTERVAL.problem(request.meter_interval))
 
 
 class LoadTests:
@@ -152,8 +134,11 @@ class LoadTests:
             run = self._runs.get(user_id)
             previous = run.plan if run is not None else None
             plan = self._plan(user_id, request, previous, settings)
-            if len(plan.chargepoint_id(max(0, plan.target - 1))) > model.CHARGEPOINT_ID_MAX:
-                raise Invalid("id_prefix", "makes chargepoint ids longer than 48 characters")
+            if len(plan.chargepoint_id(max(0, plan.target - 1))) > CHARGEPOINT_ID.high:
+                raise Invalid(
+                    "id_prefix",
+                    f"makes chargepoint ids longer than {CHARGEPOINT_ID.high} characters",
+                )
             others = sum(
                 r.plan.target for uid, r in self._runs.items() if uid != user_id and r.plan
             )

@@ -8,15 +8,15 @@ from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ocppsim.core import limits
 from ocppsim.runtime.logbus import LogBus, Subscription
-from ocppsim.services.errors import Invalid, TooMany
+from ocppsim.services.errors import TooMany, refuse
 from ocppsim.store.records import LogRecord
 from ocppsim.store.repository import Store
 
 log = logging.getLogger("ocppsim.logs")
 
 HISTORY_DEFAULT = 200
-HISTORY_MAX = 1000
 #: Concurrent live streams per user (reference S16).
 STREAMS_MAX = 5
 #: Records read per query when a stream resumes from the database.
@@ -64,8 +64,7 @@ class Logs:
         before_id: int | None = None,
     ) -> list[LogRecord]:
         """Newest first; page backwards with the smallest id of the previous page."""
-        if not 1 <= limit <= HISTORY_MAX:
-            raise Invalid("limit", f"must be between 1 and {HISTORY_MAX}")
+        refuse("limit", limits.LOG_PAGE.problem(limit))
         return await self._store.logs.page(
             user_id, chargepoint_id=chargepoint_id, limit=limit, before_id=before_id
         )

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from ocppsim.core import model
-from ocppsim.services.errors import Invalid
+from ocppsim.core import limits
+from ocppsim.core.limits import Range
+from ocppsim.services.errors import Invalid, refuse
 from ocppsim.store.records import ChargerRecord, SettingsRecord
 from ocppsim.store.repository import Store
 
@@ -47,50 +48,29 @@ def validate_change(change: SettingsChange) -> dict[str, object]:
     values: dict[str, object] = {}
     if change.ocpp_backend_url is not None:
         try:
-            values["ocpp_backend_url"] = model.check_backend_url(change.ocpp_backend_url)
+            values["ocpp_backend_url"] = limits.check_backend_url(change.ocpp_backend_url)
         except ValueError as exc:
             raise Invalid("ocpp_backend_url", str(exc)) from None
     if change.rfid_card_id is not None:
         values["rfid_card_id"] = check_id_tag("rfid_card_id", change.rfid_card_id)
-    if change.heartbeat_interval is not None:
-        values["heartbeat_interval"] = _in_range(
-            "heartbeat_interval",
-            change.heartbeat_interval,
-            model.HEARTBEAT_MIN,
-            model.HEARTBEAT_MAX,
-        )
-    if change.mass_batch_size is not None:
-        values["mass_batch_size"] = _in_range(
-            "mass_batch_size", change.mass_batch_size, model.BATCH_MIN, model.BATCH_MAX
-        )
-    if change.log_retention_records is not None:
-        values["log_retention_records"] = _in_range(
-            "log_retention_records",
-            change.log_retention_records,
-            model.LOG_RECORDS_MIN,
-            model.LOG_RECORDS_MAX,
-        )
-    if change.log_retention_days is not None:
-        values["log_retention_days"] = _in_range(
-            "log_retention_days",
-            change.log_retention_days,
-            model.LOG_DAYS_MIN,
-            model.LOG_DAYS_MAX,
-        )
+    numbers: tuple[tuple[str, Range[int], int | None], ...] = (
+        ("heartbeat_interval", limits.HEARTBEAT, change.heartbeat_interval),
+        ("mass_batch_size", limits.BATCH, change.mass_batch_size),
+        ("log_retention_records", limits.LOG_RECORDS, change.log_retention_records),
+        ("log_retention_days", limits.LOG_DAYS, change.log_retention_days),
+    )
+    for name, limit, value in numbers:
+        if value is not None:
+            refuse(name, limit.problem(value))
+            values[name] = value
     return values
 
 
 def check_id_tag(field: str, value: str) -> str:
     try:
-        return model.check_id_tag(value)
+        return limits.check_id_tag(value)
     except ValueError as exc:
         raise Invalid(field, str(exc)) from None
-
-
-def _in_range(field: str, value: int, low: int, high: int) -> int:
-    if not low <= value <= high:
-        raise Invalid(field, f"must be between {low} and {high}")
-    return value
 
 
 class Settings:

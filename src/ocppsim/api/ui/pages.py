@@ -22,15 +22,18 @@ from starlette.exceptions import HTTPException
 from ocppsim import __version__
 from ocppsim.api.auth import check_csrf, check_same_origin, services, session_cookie, web_session
 from ocppsim.api.ui import reference
-from ocppsim.services.accounts import PASSWORD_MAX, PASSWORD_MIN, USER_NAME_RE
+from ocppsim.core import limits
+from ocppsim.services.accounts import USER_NAME_RE
 from ocppsim.services.errors import Conflict, Forbidden, Invalid, TooMany
 from ocppsim.services.websessions import ABSOLUTE_TIMEOUT, StartedSession, WebSession
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals["version"] = __version__
-templates.env.globals["password_min"] = PASSWORD_MIN
-templates.env.globals["password_max"] = PASSWORD_MAX
+templates.env.globals["password_min"] = limits.ACCOUNT_PASSWORD.low
+templates.env.globals["password_max"] = limits.ACCOUNT_PASSWORD.high
+#: Form fields take their ``maxlength`` from the table the API checks with.
+templates.env.globals["limits"] = limits
 
 FORM_COOKIE = "ocppsim_form"
 SECURE_FORM_COOKIE = "__Host-ocppsim_form"
@@ -181,7 +184,7 @@ async def login(request: Request) -> Response:
     if not problem:
         try:
             started = None
-            if USER_NAME_RE.fullmatch(name) and len(password) <= PASSWORD_MAX:
+            if USER_NAME_RE.fullmatch(name) and len(password) <= limits.ACCOUNT_PASSWORD.high:
                 started = await sessions.log_in(name, password, _client(request))
             if started is not None:
                 response = RedirectResponse(target, status_code=303)
