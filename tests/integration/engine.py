@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from ocppsim.democsms import DemoCsms
 from ocppsim.protocol import schemas
 from ocppsim.runtime.fleet import Fleet
 from ocppsim.services.container import Services
+from ocppsim.services.loadtests import LoadTestLimits
 from tests.conftest import fast_hashing
 
 #: Fast reconnects for tests (R11 shape, short numbers).
@@ -139,12 +141,26 @@ class Engine:
         return neutral
 
 
-async def open_engine(db_url: str, version: str = "1.6") -> AsyncIterator[Engine]:
+@dataclass(frozen=True)
+class Stack:
+    """The demo CSMS on a real socket, services over a database, and the API (its lifespan
+    running) through an in-process client."""
+
+    csms: DemoCsms
+    services: Services
+    api: httpx.AsyncClient
+
+
+@asynccontextmanager
+async def open_stack(
+    db_url: str, *, fleet: Fleet | None = None, loadtest_limits: LoadTestLimits | None = None
+) -> AsyncIterator[Stack]:
+    """Start the demo CSMS, open the services on ``db_url`` (cheap password hashing) and run the
+    app over them; everything is closed when the block ends."""
     csms = DemoCsms()
     await csms.start()
-    opened = await Services.open(db_url, fleet=Fleet(backoff=TEST_BACKOFF, message_timeout=5.0))
+    opened = await Services.open(db_url, fleet=fleet, loadtest_limits=loadtest_limits)
     services = fast_hashing(opened)
-    new = await services.accounts.create_user("alice", "a fine password", backend_url=csms.url)
     app = create_app(Config(database_url="unused://", demo_csms=False), services=services)
     try:
         async with app.router.lifespan_context(app):
@@ -152,7 +168,15 @@ async def open_engine(db_url: str, version: str = "1.6") -> AsyncIterator[Engine
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://127.0.0.1"
             ) as client:
-                yield Engine(csms, services, client, new.key.key, version)
+                yield Stack(csms, services, client)
     finally:
         await opened.close()
         await csms.stop()
+
+
+async def open_engine(db_url: str, version: str = "1.6") -> AsyncIterator[Engine]:
+    async with open_stack(db_url, fleet=Fleet(backoff=TEST_BACKOFF, message_timeout=5.0)) as stack:
+        new = await stack.services.accounts.create_user(
+            "alice", "a fine password", backend_url=stack.csms.url
+        )
+        yield Engine(stack.csms, stack.services, stack.api, new.key.key, version)

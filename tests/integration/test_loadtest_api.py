@@ -13,13 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
-from ocppsim.api import create_app
-from ocppsim.config import Config
 from ocppsim.democsms import DemoCsms
 from ocppsim.services.container import Services
 from ocppsim.services.loadtests import LoadTestLimits
-from tests.conftest import fast_hashing
-from tests.integration.engine import wait_until
+from tests.integration.engine import open_stack, wait_until
 
 
 class Site:
@@ -56,21 +53,8 @@ class Site:
 
 
 async def open_site(db_url: str, limits: LoadTestLimits) -> AsyncIterator[Site]:
-    csms = DemoCsms()
-    await csms.start()
-    opened = await Services.open(db_url, loadtest_limits=limits)
-    services = fast_hashing(opened)
-    app = create_app(Config(database_url="unused://", demo_csms=False), services=services)
-    try:
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://127.0.0.1"
-            ) as client:
-                yield Site(csms, services, client)
-    finally:
-        await opened.close()
-        await csms.stop()
+    async with open_stack(db_url, loadtest_limits=limits) as stack:
+        yield Site(stack.csms, stack.services, stack.api)
 
 
 @pytest.fixture

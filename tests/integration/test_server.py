@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.server import KEY_RE, Server, free_port, run_server
+from tests.support.server import KEY_RE, Server, cli, data_env, run_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,23 +38,10 @@ def test_first_start_prints_a_working_key_once(server: Server) -> None:
 
 
 def test_a_second_start_creates_no_user_and_prints_no_key(tmp_path: Path) -> None:
-    env = {**os.environ, "OCPPSIM_DATA_DIR": str(tmp_path)}
-    env.pop("OCPPSIM_DATABASE_URL", None)
-    add = subprocess.run(
-        [sys.executable, "-m", "ocppsim", "user", "add", "carol", "--password", "long enough pw"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    env = data_env(tmp_path)
+    add = cli(env, "user", "add", "carol", "--password", "long enough pw")
     assert KEY_RE.search(add.stdout)
-    listed = subprocess.run(
-        [sys.executable, "-m", "ocppsim", "user", "list"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    listed = cli(env, "user", "list")
     assert listed.stdout.startswith("carol\tuser\t")
 
 
@@ -120,31 +106,9 @@ def test_no_key_reaches_any_log_line(server: Server) -> None:
 
 def test_first_run_with_the_embedded_demo_csms_charges(tmp_path: Path) -> None:
     """``ocppsim serve`` alone: a new user's charger dials the built-in demo CSMS and charges."""
-    port, csms_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "OCPPSIM_DATA_DIR": str(tmp_path / "data"),
-        "OCPPSIM_PORT": str(port),
-        "OCPPSIM_DEMO_CSMS_PORT": str(csms_port),
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("OCPPSIM_DATABASE_URL", None)
-    output = tmp_path / "server.log"
-    with output.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ocppsim", "serve"],
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while not KEY_RE.search(output.read_text()) or not _up(url):
-            assert process.poll() is None, output.read_text()
-            assert time.monotonic() < deadline, output.read_text()
-            time.sleep(0.05)
-        key = KEY_RE.findall(output.read_text())[0]
+    with run_server(tmp_path) as running:
+        url, key = running.url, running.key
+        csms_port = running.env["OCPPSIM_DEMO_CSMS_PORT"]
         headers = {"X-API-Key": key}
         body = {
             "chargepoint_id": "FIRST-1",
@@ -159,17 +123,7 @@ def test_first_run_with_the_embedded_demo_csms_charges(tmp_path: Path) -> None:
         assert r.status_code == 200, r.text
         charger = _wait(url, headers, lambda c: c["status"] == "Charging")
         assert charger["transaction_id"] is not None
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-    assert key not in output.read_text().split("API key:", 1)[1].split("\n", 1)[1]
-
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
+    assert key not in running.log().split("API key:", 1)[1].split("\n", 1)[1]
 
 
 def _wait(url: str, headers: dict[str, str], check: Any) -> dict[str, Any]:

@@ -41,31 +41,43 @@ class Server:
 
     def add_user(self, name: str) -> str:
         """Create a user with the CLI (same database); returns its API key."""
-        done = subprocess.run(
-            [sys.executable, "-m", "ocppsim", "user", "add", name, "--password", "a long password"],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        done = cli(self.env, "user", "add", name, "--password", "a long password")
         match = KEY_RE.search(done.stdout)
         assert match, done.stdout
         self.issued.append(match.group(0))
         return match.group(0)
 
 
+def data_env(data_dir: Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment with ``extra_env``, the data in ``data_dir`` and no
+    ``OCPPSIM_DATABASE_URL`` (so the database is the data dir's SQLite file)."""
+    env = {**os.environ, **(extra_env or {}), "OCPPSIM_DATA_DIR": str(data_dir)}
+    env.pop("OCPPSIM_DATABASE_URL", None)
+    return env
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``ocppsim <args>`` with ``env``; raises CalledProcessError if it fails."""
+    return subprocess.run(
+        [sys.executable, "-m", "ocppsim", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
 @contextmanager
 def run_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    """``ocppsim serve`` with its data in ``tmp/data``, its output in ``tmp/server.log`` and
+    free ports for the API and the embedded demo CSMS; stopped when the block ends."""
     port = free_port()
     env = {
-        **os.environ,
-        **(extra_env or {}),
-        "OCPPSIM_DATA_DIR": str(tmp / "data"),
+        **data_env(tmp / "data", extra_env),
         "OCPPSIM_PORT": str(port),
         "OCPPSIM_DEMO_CSMS_PORT": str(free_port()),
         "PYTHONUNBUFFERED": "1",
     }
-    env.pop("OCPPSIM_DATABASE_URL", None)
     output = tmp / "server.log"
     with output.open("wb") as sink:
         process = subprocess.Popen(

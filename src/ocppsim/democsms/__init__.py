@@ -6,6 +6,7 @@ saw, and can be scripted: reject tags or boots, delay or drop answers, send its 
 It imports nothing of the simulator (an import-linter contract keeps it independent).
 """
 
-from ocppsim.democsms.server import DemoCsms, Record, Script
+from ocppsim.democsms.model import Record, Script
+from ocppsim.democsms.server import DemoCsms
 
 __all__ = ["DemoCsms", "Record", "Script"]

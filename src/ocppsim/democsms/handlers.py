@@ -19,10 +19,10 @@ from ocpp.v21 import call_result as result21
 from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201 import call_result as result201
 
+from ocppsim.democsms.model import CsmsHost, Record
+
 if TYPE_CHECKING:
     from websockets.asyncio.server import ServerConnection
-
-    from ocppsim.democsms.server import DemoCsms
 
 
 def _now() -> str:
@@ -32,17 +32,15 @@ def _now() -> str:
 class CsmsChargePoint:
     """Recording and scripting shared by every version (mixed into an ``ocpp`` ChargePoint)."""
 
-    csms: DemoCsms
+    csms: CsmsHost
     connection: ServerConnection
 
-    def __init__(self, charger_id: str, connection: ServerConnection, csms: DemoCsms) -> None:
+    def __init__(self, charger_id: str, connection: ServerConnection, csms: CsmsHost) -> None:
         super().__init__(charger_id, connection)
         self.csms = csms
         self.connection = connection
 
     def _record(self, direction: str, raw: str) -> list[Any] | None:
-        from ocppsim.democsms.server import Record
-
         try:
             message = json.loads(raw)
             kind, message_id = int(message[0]), str(message[1])
