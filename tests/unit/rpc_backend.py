@@ -9,7 +9,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ocppsim.protocol.rpc import CallError, Dialect, Outgoing, Payload, Rpc
+from ocppsim.protocol.common import Payload
+from ocppsim.protocol.rpc import CallError, Dialect, Outgoing, Rpc
 
 V16 = Dialect(
     formation="FormationViolation",

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from ocppsim.protocol.common import Payload
 from ocppsim.protocol.rpc import (
     CALL,
     CALLERROR,
@@ -22,7 +23,6 @@ from ocppsim.protocol.rpc import (
     CallError,
     Frame,
     Outgoing,
-    Payload,
 )
 from tests.unit.rpc_backend import (
     DIALECTS,
