@@ -95,6 +95,13 @@ class Engine:
             raise AssertionError(f"state never matched; last: {last}") from None
         return last
 
+    async def ready(self, chargepoint_id: str, timeout: float = 10.0) -> None:
+        """Wait until the charger is connected and accepted: it reports its connectors only
+        after the backend accepted its BootNotification (B01.FR.05), and only then takes a
+        session (``connected`` alone comes a round trip earlier)."""
+        await self.wait_state(chargepoint_id, lambda s: s["connected"], timeout)
+        await self.csms.wait_for_call(chargepoint_id, "StatusNotification", timeout=timeout)
+
     def assert_all_sent_payloads_valid(self) -> int:
         """Every CALL the CSMS received validates against its version's official schema."""
         count = 0

@@ -87,7 +87,7 @@ async def test_mode_on_connects_boots_and_reports_status(engine: Engine) -> None
 
 async def test_manual_session_to_target_energy(engine: Engine) -> None:
     await engine.create("CP-2", mode="manual", free_charging=False)
-    await engine.wait_state("CP-2", lambda s: s["connected"])
+    await engine.ready("CP-2")
     await engine.csms.wait_for_call("CP-2", "StatusNotification")
     r = await engine.post("CP-2", "start", {"energy_kwh": 0.01, "rfid_tag": "CAFE01"})
     assert r.status_code == 200, r.text
@@ -108,7 +108,7 @@ async def test_manual_session_to_target_energy(engine: Engine) -> None:
 
 async def test_stop_and_errors_over_rest(engine: Engine) -> None:
     await engine.create("CP-3", mode="manual")
-    await engine.wait_state("CP-3", lambda s: s["connected"])
+    await engine.ready("CP-3")
     assert (await engine.post("CP-3", "stop")).status_code == 409
     assert (await engine.post("CP-3", "start", {"energy_kwh": 50})).status_code == 200
     await engine.wait_state("CP-3", lambda s: s["status"] == "Charging")
@@ -139,7 +139,7 @@ async def test_stop_and_errors_over_rest(engine: Engine) -> None:
 async def test_rejected_tag_is_visible_in_state(engine: Engine) -> None:
     engine.csms.script.rejected_id_tags.add("BAD")
     await engine.create("CP-4", mode="manual")
-    await engine.wait_state("CP-4", lambda s: s["connected"])
+    await engine.ready("CP-4")
     await engine.post("CP-4", "start", {"energy_kwh": 5, "rfid_tag": "BAD"})
     state = await engine.wait_state("CP-4", lambda s: "Invalid" in s["last_error"])
     assert state["status"] == "Available"
@@ -148,7 +148,7 @@ async def test_rejected_tag_is_visible_in_state(engine: Engine) -> None:
 
 async def test_backend_requests(engine: Engine) -> None:
     await engine.create("CP-5", mode="on")
-    await engine.wait_state("CP-5", lambda s: s["connected"])
+    await engine.ready("CP-5")
     await engine.csms.wait_for_call("CP-5", "StatusNotification")
     result = await engine.csms.call("CP-5", backend_call(engine, "start", tag="REMOTE"))
     assert result.status == "Accepted"
@@ -199,7 +199,7 @@ async def test_reconnect_after_backend_drop_sends_no_boot(engine: Engine) -> Non
     await engine.csms.wait_for_call("CP-7", "StatusNotification")
     await engine.csms.disconnect("CP-7")
     await wait_until(lambda: engine.csms.connects["CP-7"] == 2)
-    await engine.wait_state("CP-7", lambda s: s["connected"])
+    await engine.ready("CP-7")
     assert len(engine.csms.calls("CP-7", "BootNotification")) == 1  # R13
 
 
@@ -225,7 +225,7 @@ async def test_unreachable_backend_is_reported_and_retried(engine: Engine) -> No
 
 async def test_mode_off_stops_the_session_and_keeps_the_meter(engine: Engine) -> None:
     await engine.create("CP-10", mode="manual")
-    await engine.wait_state("CP-10", lambda s: s["connected"])
+    await engine.ready("CP-10")
     await engine.post("CP-10", "start", {"energy_kwh": 100})
     await engine.wait_state("CP-10", lambda s: s["session_energy_wh"] > 1)
     await engine.post("CP-10", "mode", {"mode": "off"})

@@ -56,7 +56,7 @@ async def test_the_version_switch_changes_the_subprotocol_and_the_messages(engin
         # Each boot is in the new version's shape and validates against its schema.
         schemas.check(OcppVersion(version), "BootNotification", boot.payload, response=False)
         assert ("chargePointVendor" in boot.payload) == (version == "1.6")
-        await engine.wait_state("CP-V", lambda s: s["connected"])
+        await engine.ready("CP-V")
     bad = await engine.post("CP-V", "ocpp-version", {"ocpp_version": "2.0"})
     assert bad.status_code == 422
     assert bad.json()["error"].startswith("ocpp_version:")
@@ -105,7 +105,7 @@ async def test_plug_and_charge_authorizes_with_the_emaid_and_certificate_hash(
     # Seed rule: Plug & Charge chargers are created as OCPP 2.0.1, with a warning saying so.
     assert created["ocpp_version"] == "2.0.1"
     assert any("2.0.1" in w for w in created.get("warnings", []))
-    await engine.wait_state("CP-P", lambda s: s["connected"])
+    await engine.ready("CP-P")
     assert engine.csms.subprotocols["CP-P"] == ["ocpp2.0.1"]
     r = await engine.post("CP-P", "start", {"energy_kwh": 0.005, "rfid_tag": "IGNORED1"})
     assert r.status_code == 200, r.text
@@ -133,7 +133,7 @@ async def test_a_refused_contract_is_visible(engine: Engine) -> None:
     await engine.create(
         "CP-R", mode="manual", auth_mode="plug_and_charge", pnc_emaid=EMAID, free_charging=False
     )
-    await engine.wait_state("CP-R", lambda s: s["connected"])
+    await engine.ready("CP-R")
     await engine.post("CP-R", "start", {"energy_kwh": 1})
     state = await engine.wait_state("CP-R", lambda s: s["last_authorization"] != "")
     assert state["last_authorization"].startswith("Invalid")
@@ -154,7 +154,7 @@ async def test_a_plug_and_charge_charger_switched_to_1_6_sends_the_emaid_as_id_t
     r = await engine.post("CP-Q", "ocpp-version", {"ocpp_version": "1.6"})
     assert r.status_code == 200, r.text
     await engine.post("CP-Q", "mode", {"mode": "manual"})
-    await engine.wait_state("CP-Q", lambda s: s["connected"])
+    await engine.ready("CP-Q")
     assert engine.csms.subprotocols["CP-Q"] == ["ocpp1.6"]
     await engine.post("CP-Q", "start", {"energy_kwh": 0.005})
     auth = await engine.csms.wait_for_call("CP-Q", "Authorize")
@@ -168,7 +168,7 @@ async def test_a_21_backend_limits_the_transaction_energy(engine: Engine) -> Non
     engine.version = "2.1"
     engine.csms.script.transaction_limit = {"max_energy": 5}
     await engine.create("CP-L", mode="manual")
-    await engine.wait_state("CP-L", lambda s: s["connected"])
+    await engine.ready("CP-L")
     await engine.post("CP-L", "start", {"energy_kwh": 50})
     ended = await engine.ended("CP-L")
     assert ended["reason"] == "EnergyLimitReached"
