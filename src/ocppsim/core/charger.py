@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ocppsim.core import physics
-from ocppsim.core.connector import NEVER, Connector, Phase, Session
+from ocppsim.core.connector import AUTHORIZING, ENDED, NEVER, RUNNING, Connector, Session
 from ocppsim.core.intents import (
     ConnectorStatus,
     Intent,
@@ -110,9 +110,9 @@ class Charger:
             s = c.session
             if s is None:
                 continue
-            if s.phase is Phase.RUNNING:
+            if s.phase is RUNNING:
                 times += (s.next_sample_at, s.step_end(kind))
-            elif s.phase is Phase.ENDED:
+            elif s.phase is ENDED:
                 times.append(s.unplug_at)
         return min(times)
 
@@ -123,7 +123,10 @@ class Charger:
     def energy_wh(self, now: float) -> float:
         """The lifetime register, summed over connectors, as of ``now`` (never past a
         session's target)."""
-        return sum(c.energy_at(now) for c in self.connectors.values())
+        total = 0.0
+        for c in self.connectors.values():
+            total += c.energy_at(now)
+        return total
 
     # ------------------------------------------------------------------ connection
 
@@ -217,7 +220,7 @@ class Charger:
     ) -> None:
         connector = self.connectors.get(connector_id)
         session = connector.session if connector else None
-        if connector is None or session is None or session.phase is not Phase.AUTHORIZING:
+        if connector is None or session is None or session.phase is not AUTHORIZING:
             return
         self.last_authorization = status
         if accepted:
@@ -234,7 +237,7 @@ class Charger:
         for connector in self.connectors.values():
             s = connector.running()
             if s is not None and s.ref == ref:
-                self._advance(connector, now)
+                connector.advance(now, self.spec.charger_type, self.spec.max_power_kw)
                 max_wh = max(0.0, max_wh)
                 s.target_wh = max_wh if s.target_wh is None else min(s.target_wh, max_wh)
                 self._tick_connector(connector, now)
@@ -260,7 +263,7 @@ class Charger:
                 continue
             if transaction_id is not None:
                 session.transaction_id = transaction_id
-            if not accepted and session.phase is Phase.RUNNING:
+            if not accepted and session.phase is RUNNING:
                 self.last_error = f"backend refused id tag {session.id_tag!r}: {status}"
                 self._end_session(connector, StopReason.DEAUTHORIZED, now)
 
@@ -270,7 +273,7 @@ class Charger:
             session = connector.session
             if connector_id not in (None, connector.id) or session is None or session.ended:
                 continue
-            if session.phase is Phase.AUTHORIZING:
+            if session.phase is AUTHORIZING:
                 connector.session = None  # no transaction yet: just unplug
                 self._set_status(connector, ConnectorStatus.AVAILABLE, now)
             else:
@@ -292,7 +295,7 @@ class Charger:
     def stop_all(self, reason: StopReason, now: float) -> None:
         for connector in self.connectors.values():
             s = connector.session
-            if s is not None and s.phase is not Phase.ENDED:
+            if s is not None and s.phase is not ENDED:
                 self.stop(connector.id, reason, now)
 
     def set_error(self, code: str, now: float) -> None:
@@ -414,8 +417,8 @@ class Charger:
         s = connector.session
         if s is None:
             pass
-        elif s.phase is Phase.RUNNING:
-            self._advance(connector, now)
+        elif s.phase is RUNNING:
+            connector.advance(now, self.spec.charger_type, self.spec.max_power_kw)
             done = s.target_reached
             if done or s.power_kw <= 0.0:
                 self._end_session(
@@ -423,7 +426,7 @@ class Charger:
                 )
             elif s.next_sample_at <= now:
                 self._sample(connector, now)
-        if s is not None and s.phase is Phase.ENDED and s.unplug_at <= now:
+        if s is not None and s.phase is ENDED and s.unplug_at <= now:
             connector.session = None
             if connector.inoperative_scheduled:
                 connector.operative = False
@@ -490,17 +493,14 @@ class Charger:
         )
         self._set_status(connector, ConnectorStatus.CHARGING, now)
 
-    def _advance(self, connector: Connector, now: float) -> None:
-        connector.advance(now, self.spec.charger_type, self.spec.max_power_kw)
-
     def _sample(self, connector: Connector, now: float, *, triggered: bool = False) -> None:
         """A meter reading (1.6 §4.7, 2.0.1 J01); a periodic one plans the next."""
-        s = connector.running()
-        if s is not None:
-            self._advance(connector, now)
-            if not triggered:
-                s.next_sample_at = now + self.spec.meter_interval
         spec = self.spec
+        s = connector.session
+        if s is not None and s.phase is RUNNING:
+            connector.advance(now, spec.charger_type, spec.max_power_kw)
+            if not triggered:
+                s.next_sample_at = now + spec.meter_interval
         self._outbox.append(
             connector.sample(now, spec.charger_type, spec.max_power_kw, triggered=triggered)
         )
@@ -512,7 +512,7 @@ class Charger:
         unplugged (``unplug``; a fault drops the session at once instead)."""
         s = connector.session
         assert s is not None
-        self._advance(connector, now)
+        connector.advance(now, self.spec.charger_type, self.spec.max_power_kw)
         s.end(now + self.spec.unplug_delay_s if unplug else NEVER)
         self._outbox.append(
             SendTxStop(
