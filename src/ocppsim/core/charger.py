@@ -75,6 +75,7 @@ class Charger:
     rng: random.Random
     error_code: str = ErrorCode.NO_ERROR
     connected: bool = False
+    #: The backend's last answer to BootNotification (NONE: none since power-up or reset).
     registration: Registration = Registration.NONE
     heartbeat_interval: int = 0
     autopilot: bool = False
@@ -84,10 +85,14 @@ class Charger:
     connectors: dict[int, Connector] = field(default_factory=dict)
     _outbox: list[Intent] = field(default_factory=list)
     _next_ref: int = 1
+    # The boot exchange, orthogonal to ``registration``: the next BootNotification goes out at
+    # ``_boot_at`` once connected (NEVER: at the next connection, or not at all once
+    # Accepted); ``_boot_in_flight`` while one waits for its answer (1.6 §4.2: one at a time).
     _boot_at: float = NEVER
     _boot_in_flight: bool = False
-    _next_heartbeat: float = NEVER
     _boot_reason: str = "PowerUp"
+    _next_heartbeat: float = NEVER
+    #: 2.x Reset OnIdle asked while a connector was busy: reset once every EV is unplugged.
     _reset_when_idle: bool = False
 
     def __post_init__(self) -> None:
