@@ -240,7 +240,7 @@ class Charger:
         """Cap a running session's energy (2.1 transactionLimit.maxEnergy); a session that
         already delivered that much ends now. False if there is no such running session."""
         for connector in self.connectors.values():
-            s = connector.running()
+            s = connector.running_session()
             if s is not None and s.ref == ref:
                 connector.advance(now, self.spec.charger_type, self.spec.max_power_kw)
                 max_wh = max(0.0, max_wh)
@@ -250,7 +250,7 @@ class Charger:
         return False
 
     def has_running_session(self) -> bool:
-        return any(c.running() is not None for c in self.connectors.values())
+        return any(c.running_session() is not None for c in self.connectors.values())
 
     def set_transaction_id(self, ref: int, transaction_id: int | str) -> None:
         """2.x: the charger itself names its transactions (a UUID, 2.0.1 E01)."""
@@ -291,7 +291,7 @@ class Charger:
     def stop_transaction(self, transaction_id: int | str, reason: StopReason, now: float) -> bool:
         """RemoteStopTransaction / RequestStopTransaction: True if it was ours and running."""
         for connector in self.connectors.values():
-            s = connector.running()
+            s = connector.running_session()
             if s is not None and s.transaction_id == transaction_id:
                 self._end_session(connector, reason, now)
                 return True
@@ -310,7 +310,7 @@ class Charger:
             if code != ErrorCode.NO_ERROR:
                 # A fault ends a transaction at once (no Finishing); an attempt still being
                 # authorized has no transaction to end and is dropped.
-                if connector.running() is not None:
+                if connector.running_session() is not None:
                     self._end_session(connector, StopReason.FAULT, now, unplug=False)
                 connector.session = None
             self._set_status(connector, self._resting_status(connector), now)
@@ -361,7 +361,7 @@ class Charger:
         connector = self.connectors.get(connector_id)
         if connector is None:
             return False
-        if connector.running() is not None:
+        if connector.running_session() is not None:
             self._end_session(connector, StopReason.UNLOCK, now)
         return True
 
@@ -420,9 +420,7 @@ class Charger:
 
     def _tick_connector(self, connector: Connector, now: float) -> None:
         s = connector.session
-        if s is None:
-            pass
-        elif s.phase is RUNNING:
+        if s is not None and s.phase is RUNNING:
             connector.advance(now, self.spec.charger_type, self.spec.max_power_kw)
             done = s.target_reached
             if done or s.power_kw <= 0.0:

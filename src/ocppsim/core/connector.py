@@ -146,7 +146,7 @@ class Connector:
     next_auto_at: float = NEVER
     last_ev: physics.Ev | None = None
 
-    def running(self) -> Session | None:
+    def running_session(self) -> Session | None:
         """The session whose transaction runs here, if any."""
         s = self.session
         return s if s is not None and s.phase is RUNNING else None

@@ -56,7 +56,7 @@ def live_state(
     """The state of a running charger (pure: reads the core, changes nothing)."""
     statuses = {c.status for c in charger.connectors.values()}
     status = next(s for s in _PRIORITY if s in statuses)
-    active = [s for c in charger.connectors.values() if (s := c.running()) is not None]
+    active = [s for c in charger.connectors.values() if (s := c.running_session()) is not None]
     first = active[0] if active else None
     pending = next((c.session for c in charger.connectors.values() if c.session is not None), None)
     return ChargerState(
