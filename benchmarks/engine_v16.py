@@ -41,7 +41,7 @@ async def run(chargers: int, seconds: float, ramp_timeout: float, port: int) -> 
         id_tag="AABBCCDD",
         heartbeat_interval=60,
         meter_interval=15,
-        autopilot_energy_kwh=(0.5, 3.0),
+        autopilot_energy_wh=(500.0, 3000.0),
         autopilot_gap_s=(5.0, 30.0),
     )
     fleet = Fleet(backoff=BackOff(1.0, 2.0, 3))

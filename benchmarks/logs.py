@@ -70,7 +70,7 @@ async def run(args: argparse.Namespace, port: int, db: Path) -> dict[str, object
         id_tag="AABBCCDD",
         heartbeat_interval=60,
         meter_interval=args.meter_interval,
-        autopilot_energy_kwh=(0.5, 3.0),
+        autopilot_energy_wh=(500.0, 3000.0),
         autopilot_gap_s=(5.0, 30.0),
     )
     gc.collect()

@@ -8,17 +8,16 @@ intents, so every behaviour is unit-tested without a socket.
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ocppsim.core import physics
+from ocppsim.core.connector import AUTHORIZING, ENDED, NEVER, RUNNING, Connector, Session
 from ocppsim.core.intents import (
     ConnectorStatus,
     Intent,
     Reboot,
-    Sample,
     SendAuthorize,
     SendBoot,
     SendHeartbeat,
@@ -30,9 +29,6 @@ from ocppsim.core.intents import (
 )
 from ocppsim.core.model import ChargerType, ErrorCode
 
-NEVER = math.inf
-#: DC power follows the state of charge: recompute it at least this often while charging.
-DC_STEP = 30.0
 #: After BootNotification Pending/Rejected with interval 0 (or a failed boot): wait this much.
 BOOT_RETRY = 30.0
 
@@ -65,42 +61,10 @@ class ChargerSpec:
     #: Plug & Charge extras for the backend's logs (2.x Authorize iso15118CertificateHashData).
     pnc_pcid: str = ""
     pnc_certificate_hash: str = ""
-    autopilot_energy_kwh: tuple[float, float] = (1.0, 15.0)
+    #: Autopilot sessions' targets are drawn from this range (Wh), in whole 100 Wh.
+    autopilot_energy_wh: tuple[float, float] = (1000.0, 15000.0)
     autopilot_gap_s: tuple[float, float] = (10.0, 120.0)
     unplug_delay_s: float = 2.0
-
-
-@dataclass(slots=True)
-class Session:
-    ref: int
-    id_tag: str
-    target_wh: float | None
-    remote: bool
-    trigger: Trigger
-    remote_start_id: int | None = None
-    authorized: bool = False
-    started_at: float | None = None
-    energy_wh: float = 0.0
-    transaction_id: int | str | None = None
-    ev: physics.Ev | None = None
-    power_kw: float = 0.0
-    updated_at: float = 0.0
-    next_sample_at: float = NEVER
-    ended: bool = False
-
-
-@dataclass(slots=True)
-class Connector:
-    id: int
-    meter_wh: float = 0.0
-    status: ConnectorStatus = ConnectorStatus.AVAILABLE
-    reported: tuple[ConnectorStatus, str] | None = None
-    operative: bool = True
-    inoperative_scheduled: bool = False
-    session: Session | None = None
-    unplug_at: float = NEVER
-    next_auto_at: float = NEVER
-    last_ev: physics.Ev | None = None
 
 
 @dataclass(slots=True)
@@ -111,6 +75,7 @@ class Charger:
     rng: random.Random
     error_code: str = ErrorCode.NO_ERROR
     connected: bool = False
+    #: The backend's last answer to BootNotification (NONE: none since power-up or reset).
     registration: Registration = Registration.NONE
     heartbeat_interval: int = 0
     autopilot: bool = False
@@ -120,10 +85,14 @@ class Charger:
     connectors: dict[int, Connector] = field(default_factory=dict)
     _outbox: list[Intent] = field(default_factory=list)
     _next_ref: int = 1
+    # The boot exchange, orthogonal to ``registration``: the next BootNotification goes out at
+    # ``_boot_at`` once connected (NEVER: at the next connection, or not at all once
+    # Accepted); ``_boot_in_flight`` while one waits for its answer (1.6 §4.2: one at a time).
     _boot_at: float = NEVER
     _boot_in_flight: bool = False
-    _next_heartbeat: float = NEVER
     _boot_reason: str = "PowerUp"
+    _next_heartbeat: float = NEVER
+    #: 2.x Reset OnIdle asked while a connector was busy: reset once every EV is unplugged.
     _reset_when_idle: bool = False
 
     def __post_init__(self) -> None:
@@ -139,11 +108,17 @@ class Charger:
 
     def next_deadline(self) -> float:
         times = [self._boot_at, self._next_heartbeat]
+        kind = self.spec.charger_type
         for c in self.connectors.values():
-            times += (c.unplug_at, c.next_auto_at if self.autopilot else NEVER)
+            if self.autopilot:
+                times.append(c.next_auto_at)
             s = c.session
-            if s is not None and s.started_at is not None and not s.ended:
-                times += (s.next_sample_at, self._charging_step_end(c, s))
+            if s is None:
+                continue
+            if s.phase is RUNNING:
+                times += (s.next_sample_at, s.step_end(kind))
+            elif s.phase is ENDED:
+                times.append(s.unplug_at)
         return min(times)
 
     @property
@@ -151,13 +126,11 @@ class Charger:
         return self.registration == Registration.ACCEPTED
 
     def energy_wh(self, now: float) -> float:
-        """The lifetime register, summed over connectors, as of ``now``."""
+        """The lifetime register, summed over connectors, as of ``now`` (never past a
+        session's target)."""
         total = 0.0
         for c in self.connectors.values():
-            total += c.meter_wh
-            s = c.session
-            if s is not None and s.started_at is not None and not s.ended:
-                total += s.power_kw * 1000.0 * max(0.0, now - s.updated_at) / 3600.0
+            total += c.energy_at(now)
         return total
 
     # ------------------------------------------------------------------ connection
@@ -238,7 +211,6 @@ class Charger:
             Trigger.REMOTE if remote else Trigger.FREE if skip_authorize else Trigger.AUTHORIZED
         )
         connector.session = Session(ref, id_tag, target_wh, remote, trigger, remote_start_id)
-        connector.unplug_at = NEVER
         connector.next_auto_at = NEVER  # the autopilot plans again once this EV is unplugged
         self.last_error = ""
         self._set_status(connector, ConnectorStatus.PREPARING, now)
@@ -253,7 +225,7 @@ class Charger:
     ) -> None:
         connector = self.connectors.get(connector_id)
         session = connector.session if connector else None
-        if connector is None or session is None or session.started_at is not None:
+        if connector is None or session is None or session.phase is not AUTHORIZING:
             return
         self.last_authorization = status
         if accepted:
@@ -268,9 +240,9 @@ class Charger:
         """Cap a running session's energy (2.1 transactionLimit.maxEnergy); a session that
         already delivered that much ends now. False if there is no such running session."""
         for connector in self.connectors.values():
-            s = connector.session
-            if s is not None and s.ref == ref and s.started_at is not None and not s.ended:
-                self._advance(connector, s, now)
+            s = connector.running_session()
+            if s is not None and s.ref == ref:
+                connector.advance(now, self.spec.charger_type, self.spec.max_power_kw)
                 max_wh = max(0.0, max_wh)
                 s.target_wh = max_wh if s.target_wh is None else min(s.target_wh, max_wh)
                 self._tick_connector(connector, now)
@@ -278,10 +250,7 @@ class Charger:
         return False
 
     def has_running_session(self) -> bool:
-        return any(
-            c.session is not None and c.session.started_at is not None and not c.session.ended
-            for c in self.connectors.values()
-        )
+        return any(c.running_session() is not None for c in self.connectors.values())
 
     def set_transaction_id(self, ref: int, transaction_id: int | str) -> None:
         """2.x: the charger itself names its transactions (a UUID, 2.0.1 E01)."""
@@ -299,7 +268,7 @@ class Charger:
                 continue
             if transaction_id is not None:
                 session.transaction_id = transaction_id
-            if not accepted and not session.ended:
+            if not accepted and session.phase is RUNNING:
                 self.last_error = f"backend refused id tag {session.id_tag!r}: {status}"
                 self._end_session(connector, StopReason.DEAUTHORIZED, now)
 
@@ -309,8 +278,8 @@ class Charger:
             session = connector.session
             if connector_id not in (None, connector.id) or session is None or session.ended:
                 continue
-            if session.started_at is None:
-                connector.session = None  # still authorizing: just unplug
+            if session.phase is AUTHORIZING:
+                connector.session = None  # no transaction yet: just unplug
                 self._set_status(connector, ConnectorStatus.AVAILABLE, now)
             else:
                 self._end_session(connector, reason, now)
@@ -322,15 +291,16 @@ class Charger:
     def stop_transaction(self, transaction_id: int | str, reason: StopReason, now: float) -> bool:
         """RemoteStopTransaction / RequestStopTransaction: True if it was ours and running."""
         for connector in self.connectors.values():
-            s = connector.session
-            if s is not None and not s.ended and s.transaction_id == transaction_id:
+            s = connector.running_session()
+            if s is not None and s.transaction_id == transaction_id:
                 self._end_session(connector, reason, now)
                 return True
         return False
 
     def stop_all(self, reason: StopReason, now: float) -> None:
         for connector in self.connectors.values():
-            if connector.session is not None and not connector.session.ended:
+            s = connector.session
+            if s is not None and s.phase is not ENDED:
                 self.stop(connector.id, reason, now)
 
     def set_error(self, code: str, now: float) -> None:
@@ -338,11 +308,11 @@ class Charger:
         self.error_code = code
         for connector in self.connectors.values():
             if code != ErrorCode.NO_ERROR:
-                s = connector.session
-                if s is not None and not s.ended:
+                # A fault ends a transaction at once (no Finishing); an attempt still being
+                # authorized has no transaction to end and is dropped.
+                if connector.running_session() is not None:
                     self._end_session(connector, StopReason.FAULT, now, unplug=False)
                 connector.session = None
-                connector.unplug_at = NEVER
             self._set_status(connector, self._resting_status(connector), now)
             if code == ErrorCode.NO_ERROR:
                 self._schedule_autopilot(connector, now)
@@ -385,15 +355,13 @@ class Charger:
         self.stop_all(StopReason.HARD_RESET if hard else StopReason.SOFT_RESET, now)
         for connector in self.connectors.values():
             connector.session = None
-            connector.unplug_at = NEVER
         self._outbox.append(Reboot(hard))
 
     def unlock(self, connector_id: int, now: float) -> bool:
         connector = self.connectors.get(connector_id)
         if connector is None:
             return False
-        s = connector.session
-        if s is not None and not s.ended and s.started_at is not None:
+        if connector.running_session() is not None:
             self._end_session(connector, StopReason.UNLOCK, now)
         return True
 
@@ -452,18 +420,16 @@ class Charger:
 
     def _tick_connector(self, connector: Connector, now: float) -> None:
         s = connector.session
-        if s is not None and s.started_at is not None and not s.ended:
-            self._advance(connector, s, now)
-            done = s.target_wh is not None and s.energy_wh >= s.target_wh - 1e-6
-            full = s.power_kw <= 0.0
-            if done or full:
+        if s is not None and s.phase is RUNNING:
+            connector.advance(now, self.spec.charger_type, self.spec.max_power_kw)
+            done = s.target_reached
+            if done or s.power_kw <= 0.0:
                 self._end_session(
                     connector, StopReason.ENERGY_LIMIT if done else StopReason.EV_FULL, now
                 )
             elif s.next_sample_at <= now:
                 self._sample(connector, now)
-        if connector.unplug_at <= now:
-            connector.unplug_at = NEVER
+        if s is not None and s.phase is ENDED and s.unplug_at <= now:
             connector.session = None
             if connector.inoperative_scheduled:
                 connector.operative = False
@@ -483,13 +449,13 @@ class Charger:
             connector = self.connectors.get(connector_id)
             if connector is None:
                 raise Refused(f"there is no connector {connector_id}")
-            if connector.session is not None or connector.unplug_at != NEVER:
+            if connector.session is not None:
                 raise Refused(f"connector {connector_id} already has a session")
             if not connector.operative:
                 raise Refused(f"connector {connector_id} is unavailable (set inoperative)")
             return connector
         for connector in self.connectors.values():
-            if connector.session is None and connector.operative and connector.unplug_at == NEVER:
+            if connector.session is None and connector.operative:
                 return connector
         raise Refused("every connector is busy or unavailable")
 
@@ -519,13 +485,10 @@ class Charger:
     def _begin_transaction(self, connector: Connector, now: float) -> None:
         s = connector.session
         assert s is not None
-        s.authorized = True
-        s.started_at = now
-        s.updated_at = now
-        s.ev = physics.draw_ev(self.rng)
-        connector.last_ev = s.ev
-        s.power_kw = self._power(connector, s)
-        s.next_sample_at = now + self.spec.meter_interval
+        ev = physics.draw_ev(self.rng)
+        s.begin(now, ev, self.spec.meter_interval)
+        connector.last_ev = ev
+        s.power_kw = physics.power_kw(self.spec.charger_type, self.spec.max_power_kw, ev, s.soc())
         self._outbox.append(
             SendTxStart(
                 connector.id, s.ref, s.id_tag, connector.meter_wh, now, s.trigger, s.remote_start_id
@@ -533,73 +496,27 @@ class Charger:
         )
         self._set_status(connector, ConnectorStatus.CHARGING, now)
 
-    def _power(self, connector: Connector, s: Session) -> float:
-        assert s.ev is not None
-        soc = physics.soc_after(s.ev, s.energy_wh)
-        return physics.power_kw(self.spec.charger_type, self.spec.max_power_kw, s.ev, soc)
-
-    def _advance(self, connector: Connector, s: Session, now: float) -> None:
-        """Integrate energy since the last update at the power that flowed meanwhile."""
-        dt = now - s.updated_at
-        if dt <= 0:
-            return
-        energy = s.power_kw * 1000.0 * dt / 3600.0
-        if s.target_wh is not None:
-            energy = min(energy, max(0.0, s.target_wh - s.energy_wh))
-        s.energy_wh += energy
-        connector.meter_wh += energy
-        s.updated_at = now
-        s.power_kw = self._power(connector, s)
-
-    def _charging_step_end(self, connector: Connector, s: Session) -> float:
-        """When the session next needs attention: target reached or (DC) power to recompute."""
-        if s.power_kw <= 0:
-            return s.updated_at
-        end = NEVER
-        if s.target_wh is not None:
-            end = s.updated_at + max(0.0, s.target_wh - s.energy_wh) * 3.6 / s.power_kw
-        if self.spec.charger_type == ChargerType.DC:
-            end = min(end, s.updated_at + DC_STEP)
-        return end
-
     def _sample(self, connector: Connector, now: float, *, triggered: bool = False) -> None:
+        """A meter reading (1.6 §4.7, 2.0.1 J01); a periodic one plans the next."""
+        spec = self.spec
         s = connector.session
-        charging = s is not None and s.started_at is not None and not s.ended
-        soc: float | None = None
-        power = 0.0
-        if charging:
-            assert s is not None
-            self._advance(connector, s, now)
-            power = s.power_kw
+        if s is not None and s.phase is RUNNING:
+            connector.advance(now, spec.charger_type, spec.max_power_kw)
             if not triggered:
-                s.next_sample_at = now + self.spec.meter_interval
-        ev = s.ev if s is not None and s.ev else connector.last_ev
-        if self.spec.charger_type == ChargerType.DC and ev is not None:
-            soc = round(physics.soc_after(ev, s.energy_wh if s else 0.0), 1)
-        e = physics.electrical(self.spec.charger_type, self.spec.max_power_kw, power, soc or 0.0)
+                s.next_sample_at = now + spec.meter_interval
         self._outbox.append(
-            Sample(
-                connector.id,
-                s.ref if charging and s is not None else None,
-                now,
-                round(connector.meter_wh, 1),
-                round(e.power_w, 1),
-                round(e.voltage_v, 1),
-                round(e.current_a, 2),
-                e.phases,
-                soc,
-                triggered,
-            )
+            connector.sample(now, spec.charger_type, spec.max_power_kw, triggered=triggered)
         )
 
     def _end_session(
         self, connector: Connector, reason: StopReason, now: float, *, unplug: bool = True
     ) -> None:
+        """RUNNING -> ENDED: the last energy, TransactionStop, then Finishing until the EV is
+        unplugged (``unplug``; a fault drops the session at once instead)."""
         s = connector.session
         assert s is not None
-        self._advance(connector, s, now)
-        s.ended = True
-        s.power_kw = 0.0
+        connector.advance(now, self.spec.charger_type, self.spec.max_power_kw)
+        s.end(now + self.spec.unplug_delay_s if unplug else NEVER)
         self._outbox.append(
             SendTxStop(
                 connector.id,
@@ -613,18 +530,17 @@ class Charger:
         )
         if unplug:
             self._set_status(connector, ConnectorStatus.FINISHING, now)
-            connector.unplug_at = now + self.spec.unplug_delay_s
 
     def _schedule_autopilot(
         self, connector: Connector, now: float, gap: tuple[float, float] | None = None
     ) -> None:
-        if self.autopilot and connector.session is None and connector.unplug_at == NEVER:
+        if self.autopilot and connector.session is None:
             low, high = gap or self.spec.autopilot_gap_s
             connector.next_auto_at = now + self.rng.uniform(low, high)
 
     def _autopilot_start(self, connector: Connector, now: float) -> None:
-        low, high = self.spec.autopilot_energy_kwh
-        target = round(self.rng.uniform(low, high), 1) * 1000.0
+        low, high = self.spec.autopilot_energy_wh
+        target = round(self.rng.uniform(low, high) / 100.0) * 100.0
         try:
             self.start(connector.id, self.spec.id_tag, target, now)
         except Refused:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from ocppsim.core.charger import Charger, Session
+from ocppsim.core.charger import Charger
 from ocppsim.core.intents import ConnectorStatus
 from ocppsim.core.model import ErrorCode
 
@@ -56,11 +56,7 @@ def live_state(
     """The state of a running charger (pure: reads the core, changes nothing)."""
     statuses = {c.status for c in charger.connectors.values()}
     status = next(s for s in _PRIORITY if s in statuses)
-    active = [
-        c.session
-        for c in charger.connectors.values()
-        if c.session is not None and c.session.started_at is not None and not c.session.ended
-    ]
+    active = [s for c in charger.connectors.values() if (s := c.running_session()) is not None]
     first = active[0] if active else None
     pending = next((c.session for c in charger.connectors.values() if c.session is not None), None)
     return ChargerState(
@@ -75,7 +71,7 @@ def live_state(
         session_start=datetime.fromtimestamp(first.started_at, UTC)
         if first and first.started_at is not None
         else None,
-        session_energy_wh=round(_session_energy(first, now), 1) if first else 0.0,
+        session_energy_wh=round(first.energy_at(now), 1) if first else 0.0,
         target_energy_wh=(first.target_wh or 0.0) if first else 0.0,
         session_id_tag=pending.id_tag if pending else "",
         remote_start=pending.remote if pending else False,
@@ -111,11 +107,3 @@ def idle_state(
         heartbeat_interval=heartbeat_interval,
         connector_status={str(n): status for n in range(1, num_connectors + 1)},
     )
-
-
-def _session_energy(session: Session, now: float) -> float:
-    """Energy so far, integrated up to ``now`` (the core integrates at its own deadlines)."""
-    energy = (
-        session.energy_wh + session.power_kw * 1000.0 * max(0.0, now - session.updated_at) / 3600
-    )
-    return min(energy, session.target_wh) if session.target_wh is not None else energy

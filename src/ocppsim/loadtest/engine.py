@@ -73,7 +73,7 @@ def _mass_spec(plan: Plan) -> ChargerSpec:
         meter_interval=plan.meter_interval,
         # Later sessions (after an EV is full) start by themselves; targets above any
         # battery, so a session lasts until the EV is full.
-        autopilot_energy_kwh=(200.0, 200.0),
+        autopilot_energy_wh=(200_000.0, 200_000.0),
         autopilot_gap_s=(5.0, 30.0),
     )
 
