@@ -75,7 +75,7 @@ class Session:
 
     @property
     def ended(self) -> bool:
-        """The transaction has ended (read by protocol/; prefer ``phase``)."""
+        """The transaction has ended; the EV stays plugged in until ``unplug_at`` (Finishing)."""
         return self.phase is ENDED
 
     def begin(self, now: float, ev: physics.Ev, meter_interval: float) -> None:

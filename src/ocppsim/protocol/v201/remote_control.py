@@ -35,8 +35,7 @@ def unlock_connector(a: V201Adapter, p: Payload, now: float) -> Payload:
     evse = int(p["evseId"])
     if evse not in a.charger.connectors or int(p["connectorId"]) != 1:
         return {"status": "UnknownConnector"}
-    session = a.charger.connectors[evse].session
-    if session is not None and not session.ended and session.started_at is not None:
+    if a.charger.connectors[evse].running_session() is not None:
         return {"status": "OngoingAuthorizedTransaction"}  # F05.FR.02
     a.charger.unlock(evse, now)
     return {"status": "Unlocked"}

@@ -163,7 +163,7 @@ def get_transaction_status(a: V201Adapter, p: Payload, _now: float) -> Payload:
     if transaction_id is None:
         return {"messagesInQueue": queued}
     ongoing = any(
-        c.session is not None and not c.session.ended and c.session.transaction_id == transaction_id
+        (s := c.running_session()) is not None and s.transaction_id == transaction_id
         for c in a.charger.connectors.values()
     )
     return {"ongoingIndicator": ongoing, "messagesInQueue": queued}
