@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from typing import ClassVar, Self, TypeVar
+from dataclasses import replace
+from enum import StrEnum
+from typing import ClassVar, Self, TypeVar, assert_never
 
 from ocppsim.core.charger import Charger, Refused, Registration
 from ocppsim.core.intents import Intent
@@ -28,6 +30,16 @@ A = TypeVar("A", bound="Adapter")
 
 #: A CSMS request's handler: the answer's payload, or CallError.
 Handler = Callable[[A, Payload, float], Payload]
+
+
+class Setting(StrEnum):
+    """What a configuration change means to the charger, whatever the version calls it: each
+    adapter maps its own keys (1.6) or variables (2.x) onto these."""
+
+    HEARTBEAT_INTERVAL = "heartbeat interval"
+    METER_INTERVAL = "meter value interval"
+    AUTHORIZE_REMOTE_START = "authorize remote start"
+    TRANSACTION_RETRY = "transaction message retry"
 
 
 class Adapter(ABC):
@@ -72,6 +84,22 @@ class Adapter(ABC):
         """Push the retry settings into the RPC layer (at attach, and when the CSMS changes
         them): transaction messages are tried ``attempts`` times, ``interval`` apart."""
         self.rpc.tx_attempts, self.rpc.tx_interval = self.retry_settings()
+
+    def apply_setting(self, setting: Setting, value: str, now: float) -> None:
+        """Apply a setting the CSMS changed to the charger or the RPC layer (``value`` as
+        stored: checked and normalised by ``protocol/values.py``, booleans lowercase)."""
+        c = self.charger
+        match setting:
+            case Setting.HEARTBEAT_INTERVAL:
+                c.set_heartbeat_interval(int(value), now)
+            case Setting.METER_INTERVAL:
+                c.reconfigure(replace(c.spec, meter_interval=int(value)))
+            case Setting.AUTHORIZE_REMOTE_START:
+                c.reconfigure(replace(c.spec, authorize_remote_start=value == "true"))
+            case Setting.TRANSACTION_RETRY:
+                self.apply_retry()
+            case _:
+                assert_never(setting)
 
     @abstractmethod
     def retry_settings(self) -> tuple[int, int]:

@@ -7,7 +7,6 @@ The handlers live by feature profile: ``core.py`` (Core), ``remote_trigger.py``
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import ClassVar, Self, assert_never
 
 from ocppsim.core.charger import Charger
@@ -24,7 +23,7 @@ from ocppsim.core.intents import (
 )
 from ocppsim.core.model import ChargerType
 from ocppsim.protocol import adapter as shared
-from ocppsim.protocol.adapter import Adapter
+from ocppsim.protocol.adapter import Adapter, Setting
 from ocppsim.protocol.common import Identity, Payload
 from ocppsim.protocol.rpc import Dialect, Outgoing
 from ocppsim.protocol.v16 import core, remote_trigger
@@ -51,6 +50,15 @@ NOT_SUPPORTED = frozenset(
         "SignedUpdateFirmware",
     }
 )
+
+#: The keys whose change the charger applies at once (1.6 §9.1), and what each means.
+SETTINGS: Mapping[str, Setting] = {
+    "HeartbeatInterval": Setting.HEARTBEAT_INTERVAL,
+    "MeterValueSampleInterval": Setting.METER_INTERVAL,
+    "AuthorizeRemoteTxRequests": Setting.AUTHORIZE_REMOTE_START,
+    "TransactionMessageAttempts": Setting.TRANSACTION_RETRY,
+    "TransactionMessageRetryInterval": Setting.TRANSACTION_RETRY,
+}
 
 
 class V16Adapter(Adapter):
@@ -100,16 +108,9 @@ class V16Adapter(Adapter):
 
     def on_key_changed(self, key: str, now: float) -> None:
         """Apply a configuration key the CSMS changed (1.6 §5.3) to the charger or the RPC."""
-        c = self.charger
-        match key:
-            case "HeartbeatInterval":
-                c.set_heartbeat_interval(self.config.get_int(key), now)
-            case "MeterValueSampleInterval":
-                c.reconfigure(replace(c.spec, meter_interval=self.config.get_int(key)))
-            case "AuthorizeRemoteTxRequests":
-                c.reconfigure(replace(c.spec, authorize_remote_start=self.config.get_bool(key)))
-            case "TransactionMessageAttempts" | "TransactionMessageRetryInterval":
-                self.apply_retry()
+        setting = SETTINGS.get(key)
+        if setting is not None:
+            self.apply_setting(setting, self.config.get(key), now)
 
     # ------------------------------------------------------------------ intents -> CALLs
 

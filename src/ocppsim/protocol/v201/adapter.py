@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import ClassVar, Self, assert_never
 
 from ocppsim.core.charger import Charger
@@ -26,7 +25,7 @@ from ocppsim.core.intents import (
 )
 from ocppsim.core.model import ChargerType
 from ocppsim.protocol import adapter as shared
-from ocppsim.protocol.adapter import Adapter
+from ocppsim.protocol.adapter import Adapter, Setting
 from ocppsim.protocol.common import Identity, Payload
 from ocppsim.protocol.rpc import Dialect, Outgoing
 from ocppsim.protocol.v201 import (
@@ -55,6 +54,16 @@ NOT_SUPPORTED = frozenset(
 
 def _new_uuid() -> str:
     return str(uuid.uuid4())
+
+
+#: The variables whose change the station applies at once (2.0.1 part 2), and what each means.
+SETTINGS: Mapping[tuple[str, str], Setting] = {
+    ("OCPPCommCtrlr", "HeartbeatInterval"): Setting.HEARTBEAT_INTERVAL,
+    ("SampledDataCtrlr", "TxUpdatedInterval"): Setting.METER_INTERVAL,
+    ("AuthCtrlr", "AuthorizeRemoteStart"): Setting.AUTHORIZE_REMOTE_START,
+    ("OCPPCommCtrlr", "MessageAttempts"): Setting.TRANSACTION_RETRY,
+    ("OCPPCommCtrlr", "MessageAttemptInterval"): Setting.TRANSACTION_RETRY,
+}
 
 
 class V201Adapter(Adapter):
@@ -120,17 +129,9 @@ class V201Adapter(Adapter):
 
     def on_variable_changed(self, var: Variable, now: float) -> None:
         """Apply a variable the CSMS changed (B05) to the charger or the RPC layer."""
-        value = self.model.current(var)
-        c = self.charger
-        match var.component, var.name:
-            case "OCPPCommCtrlr", "HeartbeatInterval":
-                c.set_heartbeat_interval(int(value), now)
-            case "SampledDataCtrlr", "TxUpdatedInterval":
-                c.reconfigure(replace(c.spec, meter_interval=int(value)))
-            case "AuthCtrlr", "AuthorizeRemoteStart":
-                c.reconfigure(replace(c.spec, authorize_remote_start=value == "true"))
-            case "OCPPCommCtrlr", "MessageAttempts" | "MessageAttemptInterval":
-                self.apply_retry()
+        setting = SETTINGS.get((var.component, var.name))
+        if setting is not None:
+            self.apply_setting(setting, self.model.current(var), now)
 
     def on_transaction_answer(self, ref: int, answer: Payload, now: float) -> None:
         """What the CSMS adds to its answer to a Started or Updated event (2.1 adds limits)."""
