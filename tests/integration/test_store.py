@@ -70,7 +70,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(db_url: str) -> N
     finally:
         await engine.dispose()
     assert {"users", "api_keys", "user_settings", "chargers", "ocpp_log", "web_sessions"} <= tables
-    assert version == ("0005",)
+    assert version == ("0006",)
     assert diff == []
 
 

@@ -9,10 +9,12 @@ intents, so every behaviour is unit-tested without a socket.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
-from ocppsim.core import physics
+from ocppsim.core import memory, physics
 from ocppsim.core.connector import AUTHORIZING, ENDED, NEVER, RUNNING, Connector, Session
 from ocppsim.core.intents import (
     ConnectorStatus,
@@ -94,11 +96,34 @@ class Charger:
     _next_heartbeat: float = NEVER
     #: 2.x Reset OnIdle asked while a connector was busy: reset once every EV is unplugged.
     _reset_when_idle: bool = False
+    #: Counts changes of what must survive a power cut but leaves no transaction message
+    #: (availability); the session snapshots the charger when it moves.
+    revision: int = 0
 
     def __post_init__(self) -> None:
         if not self.connectors:
             self.connectors = {n: Connector(n) for n in range(1, self.spec.num_connectors + 1)}
         self.heartbeat_interval = self.heartbeat_interval or self.spec.heartbeat_interval
+        for c in self.connectors.values():
+            # A charger powers up in the state it is in: a fault it carries is reported as
+            # Faulted from the first StatusNotification (1.6 §4.9, 2.0.1 G01), not Available.
+            c.status = self._resting_status(c)
+
+    # ------------------------------------------------------------------ power cuts
+
+    def durable_state(self, now: float) -> dict[str, Any]:
+        """What must survive a power cut, JSON-ready (see ``core/memory.py``)."""
+        return memory.snapshot(self, now)
+
+    def power_up(self, state: Mapping[str, Any]) -> None:
+        """Take back what ``durable_state`` kept, as a charger does after a power cut: the
+        registers, availability and session numbers; a transaction that ran when the power
+        went ends with PowerLoss at the last moment known (1.6 §4.10 Reason PowerLoss; 2.0.1
+        E06 stoppedReason PowerLoss, triggerReason AbnormalCondition, as 2.1 E17 after its
+        resumption timeout). Raises ValueError/KeyError/TypeError on a malformed state."""
+        ended = memory.restore(self, state)
+        for stop in ended:
+            self._outbox.append(stop)
 
     # ------------------------------------------------------------------ outputs
 
@@ -333,10 +358,12 @@ class Charger:
             busy = connector.session is not None
             if not operative and busy:
                 connector.inoperative_scheduled = True
+                self.revision += 1
                 scheduled = True
                 continue
             connector.operative = operative
             connector.inoperative_scheduled = False
+            self.revision += 1
             if connector.session is None:
                 self._set_status(connector, self._resting_status(connector), now)
         return "Scheduled" if scheduled else "Accepted"
@@ -434,6 +461,7 @@ class Charger:
             if connector.inoperative_scheduled:
                 connector.operative = False
                 connector.inoperative_scheduled = False
+                self.revision += 1
             self._set_status(connector, self._resting_status(connector), now)
             self._schedule_autopilot(connector, now)
         if self.autopilot and connector.next_auto_at <= now:

@@ -19,7 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from enum import StrEnum
-from typing import ClassVar, Self, TypeVar, assert_never
+from typing import Any, ClassVar, Self, TypeVar, assert_never
 
 from ocppsim.core.charger import Charger, Refused, Registration
 from ocppsim.core.intents import Intent
@@ -109,6 +109,21 @@ class Adapter(ABC):
     @abstractmethod
     def ping_interval(self) -> float:
         """Seconds between WebSocket pings; 0 for none."""
+
+    # ------------------------------------------------------------------ across restarts
+
+    @abstractmethod
+    def revive(self, action: str, payload: Payload, ref: int | None) -> Outgoing:
+        """A transaction message read back from the store, sendable again with the callbacks
+        it had (raises ValueError for what this version never stores)."""
+
+    @abstractmethod
+    def durable_state(self) -> dict[str, Any]:
+        """What the adapter must keep across a restart (JSON-ready): the transactions' ids."""
+
+    @abstractmethod
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Take back ``durable_state`` (raises KeyError/TypeError/ValueError if malformed)."""
 
     @abstractmethod
     def outgoing(self, intent: Intent) -> Outgoing | None:

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from ocppsim.protocol.common import Payload
+from ocppsim.protocol.outbox import Journal, Pacer
 
 CALL, CALLRESULT, CALLERROR, CALLRESULTERROR, SEND = 2, 3, 4, 5, 6
 MAX_ID_LENGTH = 36
@@ -65,6 +66,14 @@ class Outgoing:
     priority: bool = False  # may go before the charger is registered (BootNotification)
     attempts: int = 0
     not_before: float = 0.0
+    #: Transaction messages: the charger's session they belong to, and the payload as the
+    #: journal stores it (``build`` may add what was learned later: 1.6 transactionId).
+    ref: int | None = None
+    stored: Payload | None = None
+    #: The journal's number (0: not journaled) and whether its row is committed: a journaled
+    #: message leaves only once it is (written before sent).
+    seq: int = 0
+    saved: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +119,16 @@ class Rpc:
     tx_interval: float = 10.0
     record_frames: bool = True
     on_answer: AnswerObserver | None = None
+    #: Who this is, for the server's log (the chargepoint id).
+    label: str = ""
+    #: Persistent chargers: the outbox changes the store must write (protocol/outbox.py).
+    journal: Journal | None = None
+    #: A backlog of transaction messages (queued when the connection came up) leaves at most
+    #: one per ``replay_interval`` seconds, and within the ``pacer``'s rate if one is shared.
+    replay_interval: float = 0.2
+    pacer: Pacer | None = None
+    _replay_left: int = 0
+    _replay_at: float = 0.0
     registered: bool = False
     connected: bool = False
     frames: list[Frame] = field(default_factory=list)
@@ -129,6 +148,10 @@ class Rpc:
     def call(self, out: Outgoing, now: float) -> None:
         """Queue a CALL; transaction-related ones keep their order and survive offline periods."""
         if out.transactional:
+            if self.journal is not None:
+                if out.stored is None:
+                    out.stored = out.build()
+                self.journal.add(out)
             self._tx.append(out)
         elif self.connected:
             if out.priority:
@@ -148,8 +171,10 @@ class Rpc:
             try:
                 payload = out.build()
                 self.check_outgoing(out.action, payload)
-            except Exception as exc:  # a bug of ours: never send an invalid frame
-                log.exception("not sending %s: %s", out.action, exc)
+            except Exception as exc:  # a bug of ours, or a corrupt stored row: never send it
+                log.exception("%s: not sending %s: %s", self.label, out.action, exc)
+                if out.transactional and self.journal is not None:
+                    self.journal.remove(out)
                 self._fail(out, f"not sent: {exc}", now)
                 continue
             message_id = self.new_id()
@@ -163,17 +188,37 @@ class Rpc:
                     self._queue.remove(out)
                     return out
             return None
-        if self._tx and self._tx[0].not_before <= now:
+        if self._tx and self._tx_ready(now):
+            if self._replay_left > 0:
+                self._replay_left -= 1
+                self._replay_at = now + self.replay_interval
             return self._tx.pop(0)
         if self._queue:
             return self._queue.pop(0)
         return None
 
+    def _tx_ready(self, now: float) -> bool:
+        """May the first transaction message leave now? Committed (if journaled), its retry
+        wait over, and a replayed backlog's pace respected (protocol/outbox.py)."""
+        first = self._tx[0]
+        if not first.saved or first.not_before > now:
+            return False
+        if self._replay_left > 0:
+            if now < self._replay_at:
+                return False
+            if self.pacer is not None:
+                wait = self.pacer.take(now)
+                if wait > 0:
+                    self._replay_at = now + wait
+                    return False
+        return True
+
     def next_deadline(self) -> float:
         if self._in_flight is not None:
             return self._in_flight.deadline
-        if self.connected and self.registered and self._tx:
-            return self._tx[0].not_before
+        if self.connected and self.registered and self._tx and self._tx[0].saved:
+            first = self._tx[0].not_before
+            return max(first, self._replay_at) if self._replay_left > 0 else first
         return float("inf")
 
     def on_timer(self, now: float) -> None:
@@ -201,8 +246,12 @@ class Rpc:
         if out.attempts < self.tx_attempts:
             out.not_before = now + self.tx_interval * out.attempts
             self._tx.insert(0, out)
+            if self.journal is not None:
+                self.journal.retry(out)
         else:
             self.dropped += 1
+            if self.journal is not None:
+                self.journal.remove(out)
             self._fail(out, f"{why}; dropped after {out.attempts} attempts", now)
 
     def _fail(self, out: Outgoing, why: str, now: float) -> None:
@@ -218,7 +267,14 @@ class Rpc:
 
     def on_connected(self, now: float) -> None:
         self.connected = True
+        self._replay_left = len(self._tx)  # what queued up meanwhile is a backlog: paced
         self.pump(now)
+
+    def restore(self, out: Outgoing) -> None:
+        """Queue a transaction message read back from the store (already written)."""
+        self._tx.append(out)
+        if self.journal is not None:
+            self.journal.next_seq = max(self.journal.next_seq, out.seq + 1)
 
     def on_disconnected(self, now: float) -> None:
         """Offline is not a failed attempt (reference R9): the outstanding transaction message
@@ -334,6 +390,8 @@ class Rpc:
                 outcome = "invalid answer"
                 self._failed_attempt(flight.out, f"invalid answer: {exc}", now)
             else:
+                if flight.out.transactional and self.journal is not None:
+                    self.journal.remove(flight.out)
                 if flight.out.on_result is not None:
                     flight.out.on_result(payload, now)
         if self.on_answer is not None:

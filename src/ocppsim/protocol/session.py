@@ -7,9 +7,12 @@ knows no version: ``protocol/versions.py`` picks the adapter, which owns the ver
 
 from __future__ import annotations
 
+import logging
 import random
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import orjson
 
 from ocppsim.core.charger import Charger
 from ocppsim.core.intents import Reboot
@@ -17,8 +20,11 @@ from ocppsim.core.model import OcppVersion
 from ocppsim.protocol import schemas
 from ocppsim.protocol.adapter import Adapter
 from ocppsim.protocol.common import Identity, Payload
+from ocppsim.protocol.outbox import Journal, JournalChanges, Pacer, StoredCall
 from ocppsim.protocol.rpc import AnswerObserver, CallError, Frame, Rpc
 from ocppsim.protocol.versions import new_adapter
+
+log = logging.getLogger("ocppsim.protocol")
 
 T = TypeVar("T")
 
@@ -35,7 +41,16 @@ def new_message_id() -> str:
 class Session:
     """One charger's OCPP session; ``adapter`` is its version's (see protocol/adapter.py)."""
 
-    __slots__ = ("adapter", "charger", "reboot", "rpc", "subprotocol", "version")
+    __slots__ = (
+        "_revision",
+        "adapter",
+        "charger",
+        "name",
+        "reboot",
+        "rpc",
+        "subprotocol",
+        "version",
+    )
 
     def __init__(
         self,
@@ -47,9 +62,19 @@ class Session:
         record_frames: bool = True,
         message_timeout: float = 30.0,
         on_answer: AnswerObserver | None = None,
+        journal: bool = False,
+        pacer: Pacer | None = None,
+        replay_interval: float = 0.2,
+        name: str = "",
     ) -> None:
+        """``journal``: keep the transaction messages durable (persistent chargers: the
+        runtime writes ``take_journal()`` to the store before they leave); ``pacer`` and
+        ``replay_interval`` pace a backlog replayed after an outage (protocol/outbox.py);
+        ``name`` names the charger in the server's log."""
         self.charger = charger
         self.version = version
+        self.name = name
+        self._revision = -1  # the charger's revision at the last snapshot (-1: none yet)
         self.reboot: Reboot | None = None
         self.adapter: Adapter = new_adapter(version, charger, identity)
         self.subprotocol = self.adapter.subprotocol
@@ -63,6 +88,10 @@ class Session:
             message_timeout=message_timeout,
             record_frames=record_frames,
             on_answer=on_answer,
+            journal=Journal() if journal else None,
+            pacer=pacer,
+            replay_interval=replay_interval,
+            label=name,
         )
         self.adapter.attach(self.rpc)  # gives the Rpc the adapter's retry settings
 
@@ -134,6 +163,108 @@ class Session:
                     self.rpc.call(out, now)
         self.rpc.registered = self.charger.accepted
         self.rpc.pump(now)
+
+    # ------------------------------------------------------------------ durability
+
+    def restore(self, state: str | None, rows: Iterable[StoredCall], now: float) -> None:
+        """Power up with what the store kept: the adapter's transactions, the outbox (in
+        order, before anything newer) and the charger's registers, availability and the
+        transactions that ran when the power went (they end now, PowerLoss). What cannot be
+        read is dropped with an error in the server's log naming the charger, never raised."""
+        saved = self._read_state(state)
+        if saved is not None:
+            self._guarded("its transactions", lambda: self.adapter.restore(saved["adapter"]))
+        for row in rows:
+            self._restore_row(row)
+        if saved is not None:
+            self._guarded("its state", lambda: self.charger.power_up(saved["charger"]))
+        self._flush(now)
+
+    def _read_state(self, text: str | None) -> dict[str, Any] | None:
+        if text is None:
+            return None
+        try:
+            saved = orjson.loads(text)
+            if not isinstance(saved, dict):
+                raise TypeError("not an object")
+        except (orjson.JSONDecodeError, TypeError) as exc:
+            log.error("charger %s: its stored state is unreadable and ignored: %s", self.name, exc)
+            return None
+        if saved.get("version") != self.version:
+            # Messages of another OCPP version cannot be replayed in this one: the registers
+            # and availability carry over, the old version's transactions do not.
+            log.warning(
+                "charger %s: stored for OCPP %s, now %s: its queued transaction messages of "
+                "the old version are dropped",
+                self.name,
+                saved.get("version"),
+                self.version,
+            )
+            charger = saved.get("charger")
+            if isinstance(charger, dict):
+                for c in charger.get("connectors", []):
+                    if isinstance(c, dict):
+                        c["session"] = None
+            return {"adapter": {}, "charger": charger, "foreign": True}
+        return saved
+
+    def _restore_row(self, row: StoredCall) -> None:
+        journal = self.rpc.journal
+        try:
+            payload = orjson.loads(row.payload)
+            if not isinstance(payload, dict):
+                raise TypeError("the payload is not an object")
+            out = self.adapter.revive(row.action, payload, row.ref)
+        except (orjson.JSONDecodeError, TypeError, ValueError, KeyError) as exc:
+            log.error(
+                "charger %s: stored %s message %d is unreadable and dropped: %s",
+                self.name,
+                row.action,
+                row.seq,
+                exc,
+            )
+            if journal is not None:
+                journal.removed.append(row.seq)
+            return
+        out.seq, out.attempts = row.seq, row.attempts
+        self.rpc.restore(out)
+
+    def _guarded(self, what: str, restore: Callable[[], None]) -> None:
+        try:
+            restore()
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            log.error("charger %s: %s could not be restored: %r", self.name, what, exc)
+
+    def take_journal(self, now: float) -> JournalChanges | None:
+        """What the store must write for this charger (the outbox changes and a snapshot of
+        its durable state), or None when nothing changed; persistent chargers only."""
+        journal = self.rpc.journal
+        if journal is None:
+            return None
+        revision = self.charger.revision
+        if not journal.dirty and revision == self._revision:
+            return None
+        self._revision = revision
+        added, attempts, removed = journal.take()
+        state = {
+            "version": self.version,
+            "charger": self.charger.durable_state(now),
+            "adapter": self.adapter.durable_state(),
+        }
+        return JournalChanges(added, attempts, removed, orjson.dumps(state).decode())
+
+    def journal_written(self, changes: JournalChanges, now: float) -> None:
+        """The store committed ``changes``: their messages may leave."""
+        for out in changes.added:
+            out.saved = True
+        self.rpc.pump(now)
+
+    def journal_failed(self, changes: JournalChanges) -> None:
+        """The store could not write ``changes``: they wait for the next write."""
+        journal = self.rpc.journal
+        if journal is not None:
+            journal.give_back(changes.added, changes.attempts, changes.removed)
+        self._revision = -1
 
     # ------------------------------------------------------------------ outputs
 

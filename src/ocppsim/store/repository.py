@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ocppsim.store.journal import JournalStore
 from ocppsim.store.logs import LogStore
 from ocppsim.store.records import (
     CHARGER_FIELDS,
@@ -47,6 +48,7 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.logs = LogStore(engine)
+        self.journal = JournalStore(engine)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -130,6 +130,41 @@ ocpp_log = sa.Table(
     sa.Index("ix_ocpp_log_user_id_chargepoint_id_id", "user_id", "chargepoint_id", "id"),
 )
 
+# What a persistent charger must not forget across a restart or a kill (issue "nothing lost"):
+# its durable state (a JSON snapshot of the core and its adapter: registers, availability,
+# running sessions, transaction ids and seqNo) and its outbox of transaction messages, each
+# written before it is sent and deleted once answered. Both go with the charger's row.
+charger_state = sa.Table(
+    "charger_state",
+    metadata,
+    sa.Column(
+        "charger_id",
+        sa.Integer,
+        sa.ForeignKey("chargers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("state", sa.Text, nullable=False),  # JSON
+    sa.Column("ts", sa.Float, nullable=False),  # epoch seconds of the snapshot
+)
+
+charger_outbox = sa.Table(
+    "charger_outbox",
+    metadata,
+    sa.Column(
+        "charger_id",
+        sa.Integer,
+        sa.ForeignKey("chargers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    # The charger's own sequence number: the order messages are sent in.
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),  # JSON, as stored by the adapter
+    # The charger's session the message belongs to (1.6 fills its transactionId by it).
+    sa.Column("ref", sa.Integer, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+)
+
 # Web UI log-in sessions. Only the SHA-256 digest of the cookie's token is stored; the CSRF
 # token is the synchronizer token the UI sends back on every state-changing request.
 web_sessions = sa.Table(

@@ -7,7 +7,7 @@ The handlers live by feature profile: ``core.py`` (Core), ``remote_trigger.py``
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import ClassVar, Self, assert_never
+from typing import Any, ClassVar, Self, assert_never
 
 from ocppsim.core.charger import Charger
 from ocppsim.core.intents import (
@@ -111,6 +111,19 @@ class V16Adapter(Adapter):
         setting = SETTINGS.get(key)
         if setting is not None:
             self.apply_setting(setting, self.config.get(key), now)
+
+    # ------------------------------------------------------------------ across restarts
+
+    def revive(self, action: str, payload: Payload, ref: int | None) -> Outgoing:
+        return core.transaction_message(self, action, payload, ref)
+
+    def durable_state(self) -> dict[str, Any]:
+        """The backend's transactionId of each session whose messages may still be queued."""
+        return {"transaction_ids": {str(ref): tx for ref, tx in self.transaction_ids.items()}}
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        ids = state.get("transaction_ids", {})
+        self.transaction_ids = {int(ref): int(tx) for ref, tx in ids.items()}
 
     # ------------------------------------------------------------------ intents -> CALLs
 

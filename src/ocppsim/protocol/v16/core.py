@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from ocppsim.core.charger import Registration
@@ -109,13 +109,7 @@ def start_transaction(a: V16Adapter, intent: SendTxStart) -> Outgoing:
         "meterStart": int(intent.meter_start_wh),
         "timestamp": iso(intent.timestamp),
     }
-
-    def result(p: Payload, now: float) -> None:
-        tx = int(p["transactionId"])
-        a.transaction_ids[intent.ref] = tx
-        a.charger.on_transaction_accepted(intent.ref, tx, _accepted(p), _status(p), now)
-
-    return Outgoing("StartTransaction", lambda: payload, on_result=result, transactional=True)
+    return transaction_message(a, "StartTransaction", payload, intent.ref)
 
 
 def meter_values(a: V16Adapter, s: Sample) -> Outgoing:
@@ -123,39 +117,69 @@ def meter_values(a: V16Adapter, s: Sample) -> Outgoing:
     context = "Trigger" if s.triggered else "Sample.Periodic"
     measurands = a.config.get("MeterValuesSampledData")
     values = sampled_values(s, measurands, context, textual=True)
-    meter_value = {"timestamp": iso(s.timestamp), "sampledValue": values}
-    ref = s.ref
-
-    def build() -> Payload:
-        # Built when it leaves the queue: the transactionId may have come meanwhile.
-        payload: Payload = {"connectorId": s.connector, "meterValue": [meter_value]}
-        if ref is not None and ref in a.transaction_ids:
-            payload["transactionId"] = a.transaction_ids[ref]
-        return payload
-
-    # Periodic samples of a transaction are transaction-related (1.6 §3.7); others are not.
-    return Outgoing("MeterValues", build, transactional=ref is not None and not s.triggered)
+    payload = {
+        "connectorId": s.connector,
+        "meterValue": [{"timestamp": iso(s.timestamp), "sampledValue": values}],
+    }
+    if s.ref is None or s.triggered:
+        # Samples outside a transaction and triggered ones are not transaction-related (§3.7).
+        return Outgoing("MeterValues", lambda: _with_transaction_id(a, payload, s.ref))
+    return transaction_message(a, "MeterValues", payload, s.ref)
 
 
 def stop_transaction(a: V16Adapter, intent: SendTxStop) -> Outgoing:
     """StopTransaction (1.6 §4.10), transaction-related (§3.7)."""
+    payload = {
+        "idTag": intent.id_tag,
+        "meterStop": int(intent.meter_stop_wh),
+        "timestamp": iso(intent.timestamp),
+        "reason": REASONS[intent.reason],
+    }
+    return transaction_message(a, "StopTransaction", payload, intent.ref)
 
-    def build() -> Payload:
-        tx = a.transaction_ids.get(intent.ref)
-        if tx is None:
+
+def transaction_message(a: V16Adapter, action: str, payload: Payload, ref: int | None) -> Outgoing:
+    """A transaction-related message (§3.7) from its stored form: made now, or read back
+    from the store after a restart. It is built when it leaves the queue, with the
+    transactionId the backend gave its session meanwhile (R7: an offline start's id is not
+    known when its StopTransaction and MeterValues are queued)."""
+
+    def started(p: Payload, now: float) -> None:
+        tx = int(p["transactionId"])
+        if ref is not None:
+            a.transaction_ids[ref] = tx
+            a.charger.on_transaction_accepted(ref, tx, _accepted(p), _status(p), now)
+
+    def stopped(_p: Payload, _now: float) -> None:
+        if ref is not None:
+            a.transaction_ids.pop(ref, None)
+
+    build: Callable[[], Payload]
+    on_result: Callable[[Payload, float], None] | None
+    match action:
+        case "StartTransaction":
+            build, on_result = (lambda: payload), started
+        case "StopTransaction":
+            build, on_result = (
+                (lambda: _with_transaction_id(a, payload, ref, required=True)),
+                stopped,
+            )
+        case "MeterValues":
+            build, on_result = (lambda: _with_transaction_id(a, payload, ref)), None
+        case _:
+            raise ValueError(f"{action} is not a 1.6 transaction message")
+    return Outgoing(action, build, on_result=on_result, transactional=True, ref=ref, stored=payload)
+
+
+def _with_transaction_id(
+    a: V16Adapter, payload: Payload, ref: int | None, *, required: bool = False
+) -> Payload:
+    tx = a.transaction_ids.get(ref) if ref is not None else None
+    if tx is None:
+        if required:
             raise ValueError("StartTransaction was never confirmed: no transactionId")
-        return {
-            "transactionId": tx,
-            "idTag": intent.id_tag,
-            "meterStop": int(intent.meter_stop_wh),
-            "timestamp": iso(intent.timestamp),
-            "reason": REASONS[intent.reason],
-        }
-
-    def done(_p: Payload, _now: float) -> None:
-        a.transaction_ids.pop(intent.ref, None)
-
-    return Outgoing("StopTransaction", build, on_result=done, transactional=True)
+        return payload
+    return {**payload, "transactionId": tx}
 
 
 def _accepted(payload: Payload) -> bool:

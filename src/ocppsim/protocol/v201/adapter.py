@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from typing import ClassVar, Self, assert_never
+from typing import Any, ClassVar, Self, assert_never
 
 from ocppsim.core.charger import Charger
 from ocppsim.core.intents import (
@@ -135,6 +135,40 @@ class V201Adapter(Adapter):
 
     def on_transaction_answer(self, ref: int, answer: Payload, now: float) -> None:
         """What the CSMS adds to its answer to a Started or Updated event (2.1 adds limits)."""
+
+    # ------------------------------------------------------------------ across restarts
+
+    def revive(self, action: str, payload: Payload, ref: int | None) -> Outgoing:
+        if action != "TransactionEvent":
+            raise ValueError(f"{action} is not a 2.x transaction message")
+        return transactions.transaction_event(self, payload, ref)
+
+    def durable_state(self) -> dict[str, Any]:
+        """Each running transaction's id, EVSE, token and next seqNo (E04.FR.04: the seqNo
+        goes on where it stopped, so the backend sees no gap)."""
+        return {
+            "tx": {
+                str(ref): {
+                    "id": t.transaction_id,
+                    "evse": t.evse,
+                    "id_token": t.id_token,
+                    "seq_no": t.seq_no,
+                    "remote_start_id": t.remote_start_id,
+                }
+                for ref, t in self.tx.items()
+            }
+        }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        for ref, t in state.get("tx", {}).items():
+            remote = t.get("remote_start_id")
+            self.tx[int(ref)] = Tx(
+                str(t["id"]),
+                int(t["evse"]),
+                dict(t["id_token"]),
+                int(t["seq_no"]),
+                None if remote is None else int(remote),
+            )
 
     # ------------------------------------------------------------------ intents -> CALLs
 

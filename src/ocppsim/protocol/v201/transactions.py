@@ -85,15 +85,36 @@ def started(a: V201Adapter, intent: SendTxStart) -> Outgoing:
         "idToken": tx.id_token,
         "meterValue": _energy(intent.timestamp, intent.meter_start_wh, "Transaction.Begin"),
     }
+    return transaction_event(a, payload, intent.ref)
 
-    def result(p: Payload, now: float) -> None:
+
+def transaction_event(a: V201Adapter, payload: Payload, ref: int | None) -> Outgoing:
+    """A TransactionEvent (E01-E07, transaction-related: queued and retried, E11-E13), made now
+    or read back from the store after a restart; its answer is handled by its eventType: a
+    Started answer's idTokenInfo may refuse the token (E05), a Started or Updated answer may
+    carry what the version adds (2.1 limits)."""
+
+    def answered(p: Payload, now: float) -> None:
+        if ref is None:
+            return
         info = p.get("idTokenInfo")
-        if info is not None:
+        if info is not None and payload.get("eventType") == "Started":
             status = str(info.get("status", "?"))
-            a.charger.on_transaction_accepted(intent.ref, None, status == "Accepted", status, now)
-        a.on_transaction_answer(intent.ref, p, now)
+            a.charger.on_transaction_accepted(ref, None, status == "Accepted", status, now)
+        a.on_transaction_answer(ref, p, now)
 
-    return Outgoing("TransactionEvent", lambda: payload, on_result=result, transactional=True)
+    # Nothing to learn from the answer to an Ended event, nor to a LimitSet confirmation (its
+    # answer may repeat the limit: confirming again would never end).
+    final = payload.get("eventType") == "Ended" or payload.get("triggerReason") == "LimitSet"
+    on_result = None if final else answered
+    return Outgoing(
+        "TransactionEvent",
+        lambda: payload,
+        on_result=on_result,
+        transactional=True,
+        ref=ref,
+        stored=payload,
+    )
 
 
 def sample(a: V201Adapter, s: Sample) -> Outgoing:
@@ -121,11 +142,7 @@ def sample(a: V201Adapter, s: Sample) -> Outgoing:
         "transactionInfo": {"transactionId": tx.transaction_id, "chargingState": "Charging"},
         "meterValue": meter_value,
     }
-
-    def result(p: Payload, now: float) -> None:
-        a.on_transaction_answer(ref, p, now)
-
-    return Outgoing("TransactionEvent", lambda: event, on_result=result, transactional=True)
+    return transaction_event(a, event, ref)
 
 
 def ended(a: V201Adapter, intent: SendTxStop) -> Outgoing | None:
@@ -152,7 +169,7 @@ def ended(a: V201Adapter, intent: SendTxStop) -> Outgoing | None:
         "idToken": tx.id_token,
         "meterValue": _energy(intent.timestamp, intent.meter_stop_wh, "Transaction.End"),
     }
-    return Outgoing("TransactionEvent", lambda: payload, transactional=True)
+    return transaction_event(a, payload, intent.ref)
 
 
 def get_transaction_status(a: V201Adapter, p: Payload, _now: float) -> Payload:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ocppsim.protocol.common import Payload, iso
-from ocppsim.protocol.rpc import Outgoing
+from ocppsim.protocol.v201.transactions import transaction_event
 
 if TYPE_CHECKING:
     from ocppsim.protocol.v21.adapter import V21Adapter
@@ -31,6 +31,6 @@ def confirm_limit(a: V21Adapter, ref: int, answer: Payload, now: float) -> None:
             "transactionLimit": confirmed,
         },
     }
-    a.send_own(Outgoing("TransactionEvent", lambda: event, transactional=True))
+    a.send_own(transaction_event(a, event, ref))
     if "maxEnergy" in limit:
         a.charger.limit_energy(ref, float(limit["maxEnergy"]), now)
