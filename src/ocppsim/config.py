@@ -28,7 +28,10 @@ class Config:
     ``OCPPSIM_SIGNUP`` (``1``/``0``: may visitors of the web UI create accounts; default on
     when the server listens on a loopback address only; an administrator can change it later),
     ``OCPPSIM_ALLOWED_HOSTS`` (comma-separated names the ``Host`` header may carry, ``*`` for
-    any; default: the loopback names when listening on loopback, else any).
+    any; default: the loopback names when listening on loopback, else any),
+    ``OCPPSIM_REPLAY_RATE`` (transaction messages a second one charger replays after an outage
+    or a restart; default 5) and ``OCPPSIM_REPLAY_MAX_RATE`` (the same over all chargers of
+    the server; default 200).
     """
 
     database_url: str
@@ -48,6 +51,9 @@ class Config:
     signup: bool | None = None
     #: Host header names the server answers (DNS rebinding); None: derived from ``host``.
     allowed_hosts: tuple[str, ...] | None = None
+    #: Pace of a replayed backlog of transaction messages: per charger, and server-wide.
+    replay_rate: float = 5.0
+    replay_max_rate: float = 200.0
 
     @property
     def host_allowlist(self) -> frozenset[str] | None:
@@ -86,6 +92,8 @@ class Config:
             loadtest_source_addresses=_addresses(env.get("OCPPSIM_LOADTEST_SOURCE_ADDRESSES", "")),
             signup=_flag(env, "OCPPSIM_SIGNUP"),
             allowed_hosts=_names(env.get("OCPPSIM_ALLOWED_HOSTS")),
+            replay_rate=_rate(env, "OCPPSIM_REPLAY_RATE", 5.0),
+            replay_max_rate=_rate(env, "OCPPSIM_REPLAY_MAX_RATE", 200.0),
         )
 
 
@@ -101,6 +109,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        rate = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of messages a second, not {raw!r}") from None
+    if not 0.1 <= rate <= 100_000:
+        raise ConfigError(f"{name} must be between 0.1 and 100000 messages a second")
+    return rate
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool | None:

@@ -198,7 +198,11 @@ def create_app(config: Config, *, services: Services | None = None) -> FastAPI:
             yield
             return
         csms = await _start_demo_csms(config) if config.demo_csms else None
-        fleet = Fleet() if config.run_chargers else None
+        fleet = (
+            Fleet(replay_rate=config.replay_rate, replay_max_rate=config.replay_max_rate)
+            if config.run_chargers
+            else None
+        )
         opened = await Services.open(
             config.database_url,
             fleet=fleet,

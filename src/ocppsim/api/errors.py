@@ -18,6 +18,7 @@ from ocppsim.services.errors import (
     ServiceError,
     TooMany,
     Unauthenticated,
+    Unavailable,
 )
 
 log = logging.getLogger("ocppsim.api")
@@ -29,6 +30,7 @@ _STATUS: dict[type[ServiceError], int] = {
     Conflict: 409,
     Invalid: 422,
     TooMany: 429,
+    Unavailable: 503,
 }
 
 _MESSAGES = {

@@ -331,6 +331,15 @@ class ChargerOut(BaseModel):
     last_authorization: str = _out(
         "The backend's last authorization answer (with Plug & Charge, the certificate status)"
     )
+    queued_messages: int = _out(
+        "Transaction messages the backend has not acknowledged yet (queued, waiting for a retry, "
+        "or in flight); they survive a restart and leave in order once the backend answers",
+        0,
+    )
+    offline_since: Timestamp | None = _out(
+        "Since when a charger that should be connected has been without its backend (UTC); "
+        "null when connected or off"
+    )
     security_profile: int = _out("OCPP security profile: 0, 1 or 2", 0)
     basic_auth_password_set: bool = _out(
         "Whether a Basic-auth password is stored (the password itself is never shown)"
@@ -373,6 +382,8 @@ class ChargerOut(BaseModel):
             last_error=s.last_error,
             connection_error=s.connection_error,
             last_authorization=s.last_authorization,
+            queued_messages=s.queued_messages,
+            offline_since=s.offline_since,
             security_profile=v.security_profile,
             basic_auth_password_set=v.basic_auth_password_set,
             ca_certificate_set=v.ca_certificate_set,

@@ -36,6 +36,10 @@ class ChargerState:
     connection_error: str = ""
     #: The backend's last authorization answer (with Plug & Charge: the certificate status).
     last_authorization: str = ""
+    #: Transaction messages not yet acknowledged by the backend (queued or in flight).
+    queued_messages: int = 0
+    #: Since when a running charger has been without its backend (None: connected, or off).
+    offline_since: datetime | None = None
 
 
 #: For a charger with several connectors, the status shown for the whole charger.
@@ -51,7 +55,13 @@ _PRIORITY = (
 
 
 def live_state(
-    charger: Charger, now: float, *, connected: bool, connection_error: str
+    charger: Charger,
+    now: float,
+    *,
+    connected: bool,
+    connection_error: str,
+    queued_messages: int = 0,
+    offline_since: float | None = None,
 ) -> ChargerState:
     """The state of a running charger (pure: reads the core, changes nothing)."""
     statuses = {c.status for c in charger.connectors.values()}
@@ -80,6 +90,8 @@ def live_state(
         last_error=charger.last_error,
         connection_error=connection_error,
         last_authorization=charger.last_authorization,
+        queued_messages=queued_messages,
+        offline_since=None if offline_since is None else datetime.fromtimestamp(offline_since, UTC),
     )
 
 
@@ -89,8 +101,10 @@ def idle_state(
     heartbeat_interval: int,
     *,
     energy_wh: float = 0.0,
+    queued_messages: int = 0,
 ) -> ChargerState:
-    """A charger that is not running: not connected, no session, faulted if an error is set."""
+    """A charger that is not running: not connected, no session, faulted if an error is set;
+    what it still owes its backend waits in its outbox."""
     status = "Available" if error_code == ErrorCode.NO_ERROR else "Faulted"
     return ChargerState(
         status=status,
@@ -106,4 +120,5 @@ def idle_state(
         remote_start=False,
         heartbeat_interval=heartbeat_interval,
         connector_status={str(n): status for n in range(1, num_connectors + 1)},
+        queued_messages=queued_messages,
     )

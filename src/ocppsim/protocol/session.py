@@ -235,6 +235,11 @@ class Session:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             log.error("charger %s: %s could not be restored: %r", self.name, what, exc)
 
+    def journal_pending(self) -> bool:
+        """Are there changes for the store (persistent chargers)? Cheap: asked every step."""
+        journal = self.rpc.journal
+        return journal is not None and (journal.dirty or self.charger.revision != self._revision)
+
     def take_journal(self, now: float) -> JournalChanges | None:
         """What the store must write for this charger (the outbox changes and a snapshot of
         its durable state), or None when nothing changed; persistent chargers only."""

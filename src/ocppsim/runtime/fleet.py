@@ -23,7 +23,9 @@ from ocppsim.core.intents import StopReason
 from ocppsim.core.model import ChargerType, Mode, OcppVersion
 from ocppsim.core.state import ChargerState, live_state
 from ocppsim.protocol.common import Identity
+from ocppsim.protocol.outbox import Pacer
 from ocppsim.protocol.session import Session
+from ocppsim.runtime.journal import JournalError, JournalWriter
 from ocppsim.runtime.logbus import LogBus
 from ocppsim.runtime.runner import Endpoint, Runner
 
@@ -44,6 +46,9 @@ class ChargerConfig:
     endpoint: Endpoint
     error_code: str
     meter_registers: tuple[float, ...] = ()
+    #: The charger's row in the store: its journal (outbox and state) is kept there; 0 for
+    #: a charger without one.
+    charger_id: int = 0
 
     @property
     def key(self) -> Key:
@@ -70,9 +75,17 @@ class Fleet:
         backoff: BackOff | None = None,
         clock: Callable[[], float] = time.time,
         message_timeout: float = 30.0,
+        replay_rate: float = 5.0,
+        replay_max_rate: float = 200.0,
     ) -> None:
+        """``replay_rate``: transaction messages a second one charger replays after an outage;
+        ``replay_max_rate``: the same over all chargers of the fleet (protocol/outbox.py)."""
         self.backoff = backoff or BackOff()
         self.clock = clock
+        self.replay_interval = 1.0 / replay_rate
+        self.pacer = Pacer(replay_max_rate, burst=max(1.0, replay_max_rate / 10))
+        #: Where persistent chargers keep their outbox and state (None: in memory only).
+        self.journal: JournalWriter | None = None
         self.message_timeout = message_timeout
         #: Where the chargers' frames and connection events go (the OCPP message log).
         self.log_bus: LogBus | None = None
@@ -92,7 +105,7 @@ class Fleet:
         if config.mode == Mode.OFF:
             return await self.remove(config.key)
         if current is None:
-            self._start(config)
+            await self._start(config)
             return None
         old = current.config
         if (old.version, old.endpoint, old.spec.num_connectors) != (
@@ -101,7 +114,7 @@ class Fleet:
             config.spec.num_connectors,
         ) or old.spec.charger_type != config.spec.charger_type:
             meters = await self.remove(config.key)
-            self._start(replace(config, meter_registers=meters or config.meter_registers))
+            await self._start(replace(config, meter_registers=meters or config.meter_registers))
             return None
         current.config = config
         charger = current.runner.session.charger
@@ -124,7 +137,7 @@ class Fleet:
         current.runner.act(adjust)
         return None
 
-    def _start(self, config: ChargerConfig) -> None:
+    async def _start(self, config: ChargerConfig) -> None:
         key = config.key
         rng = random.Random(_seed(key))
         charger = Charger(config.spec, rng, error_code=config.error_code)
@@ -135,6 +148,7 @@ class Fleet:
         kind = "AC" if config.spec.charger_type == ChargerType.AC else "DC"
         identity = Identity("ocppsim", f"Sim-{kind}", config.chargepoint_id[-25:], __version__)
         bus = self.log_bus
+        journal = self.journal if config.charger_id else None
         # Frames are recorded only for the message log; unread, they would only grow.
         session = Session(
             charger,
@@ -142,7 +156,14 @@ class Fleet:
             identity,
             message_timeout=self.message_timeout,
             record_frames=bus is not None,
+            journal=journal is not None,
+            pacer=self.pacer,
+            replay_interval=self.replay_interval,
+            name=config.chargepoint_id,
         )
+        if journal is not None:
+            saved = await journal.store.load(config.charger_id)
+            session.restore(saved.state, saved.rows, self.clock())
         runner = Runner(
             session,
             config.endpoint,
@@ -151,15 +172,17 @@ class Fleet:
             clock=self.clock,
             on_frames=None if bus is None else partial(bus.frames, *key),
             on_event=None if bus is None else partial(bus.event, *key),
+            on_journal=None if journal is None else partial(_mark, journal, config.charger_id),
         )
         self._running[key] = _Running(config, runner)
-        charger.set_autopilot(config.mode == Mode.AUTOPILOT, self.clock())
+        runner.act(lambda: charger.set_autopilot(config.mode == Mode.AUTOPILOT, self.clock()))
         runner.start()
 
     async def remove(
         self, key: Key, *, reason: StopReason = StopReason.POWER_LOSS
     ) -> tuple[float, ...] | None:
-        """Stop the charger: end its sessions, let the stop messages out, disconnect.
+        """Stop the charger: end its sessions, let the stop messages out, disconnect, and
+        keep what it still owes its backend in the journal.
 
         Returns its final meter registers (None if it was not running).
         """
@@ -170,7 +193,19 @@ class Fleet:
         charger = runner.session.charger
         runner.act(lambda: charger.stop_all(reason, self.clock()))
         await runner.close()
+        if self.journal is not None and current.config.charger_id:
+            try:
+                await self.journal.flush(current.config.charger_id, runner)
+            except JournalError as exc:
+                log.error("charger %s stopped, its journal not saved: %s", key[1], exc)
         return _registers(charger)
+
+    async def settle(self, key: Key) -> None:
+        """Wait until what the charger's last action queued is in its journal (raises
+        JournalError when the store cannot take it: the caller reports the failure)."""
+        current = self._running.get(key)
+        if current is not None and self.journal is not None and current.config.charger_id:
+            await self.journal.flush(current.config.charger_id, current.runner)
 
     async def close(self) -> dict[Key, tuple[float, ...]]:
         """Stop every charger; returns their final meter registers."""
@@ -190,6 +225,8 @@ class Fleet:
             self.clock(),
             connected=runner.connected,
             connection_error=runner.connection_error,
+            queued_messages=runner.session.pending_transaction_messages(),
+            offline_since=runner.offline_since,
         )
 
     def counts(self) -> tuple[int, int, int, int]:
@@ -227,6 +264,10 @@ class Fleet:
         runner = self._runner(key)
         charger = runner.session.charger
         return runner.act(lambda: charger.stop(connector, StopReason.LOCAL, self.clock()))
+
+
+def _mark(journal: JournalWriter, charger_id: int, runner: Runner) -> None:
+    journal.mark(charger_id, runner)
 
 
 def _registers(charger: Charger) -> tuple[float, ...]:

@@ -69,8 +69,10 @@ class Runner:
         "connection",
         "connection_error",
         "endpoint",
+        "offline_since",
         "on_event",
         "on_frames",
+        "on_journal",
         "rng",
         "session",
     )
@@ -85,7 +87,10 @@ class Runner:
         clock: Callable[[], float] = time.time,
         on_frames: Callable[[list[Frame]], None] | None = None,
         on_event: Callable[[RunnerEvent], None] | None = None,
+        on_journal: Callable[[Runner], None] | None = None,
     ) -> None:
+        """``on_journal``: told when the session has outbox changes to write (persistent
+        chargers; runtime/journal.py), which hold its transaction messages back until then."""
         self.session = session
         self.endpoint = endpoint
         self.backoff = backoff
@@ -93,8 +98,11 @@ class Runner:
         self.clock = clock
         self.on_frames = on_frames
         self.on_event = on_event
+        self.on_journal = on_journal
         self.connection: Connection | None = None
         self.connected = False
+        #: Since when the charger has been without its backend (None: connected).
+        self.offline_since: float | None = clock()
         self.connection_error = ""
         self.attempt = 0
         self._loop = asyncio.get_running_loop()
@@ -189,6 +197,7 @@ class Runner:
             return
         self.connection = connection
         self.connected = True
+        self.offline_since = None
         self.connection_error = ""
         self.attempt = 0
         self._event(EventKind.CONNECTED, url=url, subprotocol=connection.subprotocol)
@@ -221,6 +230,7 @@ class Runner:
         if not self.connected:
             return
         self.connected = False
+        self.offline_since = self.clock()
         self.session.disconnected(self.clock())
         self._flush()
         if self._closing:
@@ -247,12 +257,19 @@ class Runner:
         finally:
             self._flush()
 
+    def flush(self) -> None:
+        """Send what the session has to send and re-arm its timer (after its journal was
+        written, the messages it held back)."""
+        self._flush()
+
     def _flush(self) -> None:
         session = self.session
         connection = self.connection
         for text in session.data_to_send():
             if connection is not None:
                 connection.send_text(text)
+        if self.on_journal is not None and session.journal_pending():
+            self.on_journal(self)
         if self.on_frames is not None:
             frames = session.take_frames()
             if frames:

@@ -6,6 +6,7 @@ user's charger is reported exactly like a missing one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
@@ -15,9 +16,10 @@ from ocppsim.core.limits import Text
 from ocppsim.core.model import AuthMode, ChargerType, ErrorCode, Mode, OcppVersion
 from ocppsim.core.state import ChargerState, idle_state
 from ocppsim.runtime.fleet import ChargerConfig, Fleet
+from ocppsim.runtime.journal import JournalError
 from ocppsim.runtime.runner import Endpoint
 from ocppsim.services.clock import Clock, utc_now
-from ocppsim.services.errors import Conflict, Invalid, NotFound, refuse
+from ocppsim.services.errors import Conflict, Invalid, NotFound, Unavailable, refuse
 from ocppsim.services.settings import check_id_tag
 from ocppsim.store.records import ChargerRecord, DuplicateError, SettingsRecord
 from ocppsim.store.repository import Store
@@ -149,6 +151,7 @@ def runtime_config(record: ChargerRecord, settings: SettingsRecord) -> ChargerCo
         ),
         error_code=record.error_code,
         meter_registers=record.meters(),
+        charger_id=record.id,
     )
 
 
@@ -156,14 +159,18 @@ def view(
     record: ChargerRecord,
     settings: SettingsRecord,
     state: ChargerState | None = None,
+    *,
+    queued: int = 0,
 ) -> ChargerView:
-    """The charger as the API shows it: defaults resolved, live state or the idle state."""
+    """The charger as the API shows it: defaults resolved, live state or the idle state
+    (with ``queued`` messages waiting in its outbox)."""
     if state is None:
         state = idle_state(
             record.num_connectors,
             record.error_code,
             settings.heartbeat_interval,
             energy_wh=sum(record.meters()),
+            queued_messages=queued,
         )
     return ChargerView(
         chargepoint_id=record.chargepoint_id,
@@ -253,10 +260,36 @@ class Chargers:
         self._clock = clock
         self._fleet = fleet
 
-    def _show(self, record: ChargerRecord, settings: SettingsRecord) -> ChargerView:
+    def _show(
+        self, record: ChargerRecord, settings: SettingsRecord, queued: Mapping[int, int]
+    ) -> ChargerView:
+        state = None
+        if self._fleet is not None:
+            state = self._fleet.state((record.user_id, record.chargepoint_id))
+        return view(record, settings, state, queued=queued.get(record.id, 0))
+
+    async def _queued(self, records: Iterable[ChargerRecord]) -> dict[int, int]:
+        """Messages waiting in the outboxes of the chargers that are not running (a running
+        charger reports its own)."""
+        fleet = self._fleet
+        idle = [
+            r.id
+            for r in records
+            if fleet is None or fleet.state((r.user_id, r.chargepoint_id)) is None
+        ]
+        return await self._store.journal.queued(idle)
+
+    async def _settle(self, user_id: int, chargepoint_id: str) -> None:
+        """Wait until the action's transaction messages are in the charger's outbox: 503 when
+        the store refuses them (a full disk), rather than a message silently lost."""
         if self._fleet is None:
-            return view(record, settings)
-        return view(record, settings, self._fleet.state((record.user_id, record.chargepoint_id)))
+            return
+        try:
+            await self._fleet.settle((user_id, chargepoint_id))
+        except JournalError as exc:
+            raise Unavailable(
+                f"{exc}; the action was done, try again when the disk has room"
+            ) from None
 
     async def _sync(self, record: ChargerRecord, settings: SettingsRecord | None = None) -> None:
         """Make the running charger match its stored configuration; keep the meters of one
@@ -304,7 +337,7 @@ class Chargers:
 
     async def _view(self, record: ChargerRecord, warnings: list[str] | None = None) -> ChargerView:
         settings = await self._store.get_settings(record.user_id)
-        result = self._show(record, settings)
+        result = self._show(record, settings, await self._queued([record]))
         if warnings:
             result = replace(result, warnings=tuple(dict.fromkeys([*warnings, *result.warnings])))
         return result
@@ -339,7 +372,9 @@ class Chargers:
 
     async def list(self, user_id: int) -> list[ChargerView]:
         settings = await self._store.get_settings(user_id)
-        return [self._show(r, settings) for r in await self._store.list_chargers(user_id)]
+        records = await self._store.list_chargers(user_id)
+        queued = await self._queued(records)
+        return [self._show(r, settings, queued) for r in records]
 
     async def get(self, user_id: int, chargepoint_id: str) -> ChargerView:
         return await self._view(await self._record(user_id, chargepoint_id))
@@ -434,10 +469,15 @@ class Chargers:
         return await self._update(user_id, chargepoint_id, {"free_charging": free})
 
     async def set_mode(self, user_id: int, chargepoint_id: str, mode: Mode) -> ChargerView:
-        return await self._update(user_id, chargepoint_id, {"mode": str(mode)})
+        result = await self._update(user_id, chargepoint_id, {"mode": str(mode)})
+        await self._settle(user_id, chargepoint_id)
+        return result
 
     async def set_error(self, user_id: int, chargepoint_id: str, code: ErrorCode) -> ChargerView:
-        return await self._update(user_id, chargepoint_id, {"error_code": str(code)})
+        """A fault ends running sessions: their stop messages are in the outbox on return."""
+        result = await self._update(user_id, chargepoint_id, {"error_code": str(code)})
+        await self._settle(user_id, chargepoint_id)
+        return result
 
     async def set_auth_config(
         self, user_id: int, chargepoint_id: str, config: AuthConfig
@@ -533,7 +573,8 @@ class Chargers:
             )
         except Refused as exc:
             raise Conflict(f"charger {chargepoint_id!r} cannot start a session: {exc}") from None
-        return self._show(record, settings)
+        await self._settle(user_id, chargepoint_id)
+        return self._show(record, settings, {})
 
     async def stop(self, user_id: int, chargepoint_id: str) -> ChargerView:
         """Stop the running session (the first one, on a charger with several connectors)."""
@@ -544,6 +585,7 @@ class Chargers:
             self._fleet.stop_session((user_id, chargepoint_id), None)
         except Refused as exc:
             raise Conflict(f"charger {chargepoint_id!r} has no session to stop: {exc}") from None
+        await self._settle(user_id, chargepoint_id)
         return await self._view(record)
 
 

@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass, field
 
 from ocppsim.runtime.fleet import Fleet
+from ocppsim.runtime.journal import JournalWriter
 from ocppsim.runtime.logbus import LogBus
 from ocppsim.services.accounts import Accounts
 from ocppsim.services.chargers import Chargers
@@ -32,6 +33,7 @@ class Services:
     loadtests: LoadTests
     websessions: WebSessions
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    fleet: Fleet | None = None
 
     @classmethod
     async def open(
@@ -58,6 +60,8 @@ class Services:
         await bus.start()
         if fleet is not None:
             fleet.log_bus = bus
+            fleet.journal = JournalWriter(store.journal, clock=fleet.clock)
+            fleet.journal.start()
         chargers = Chargers(store, clock=clock, fleet=fleet)
         logs = Logs(store, bus, clock=lambda: clock().timestamp())
         accounts = Accounts(store, clock=clock)
@@ -69,6 +73,7 @@ class Services:
             logs=logs,
             loadtests=LoadTests(store, loadtest_limits),
             websessions=WebSessions(store, accounts, clock=clock, signup_default=signup_default),
+            fleet=fleet,
         )
         services._tasks.append(asyncio.create_task(logs.run_pruner(), name="ocpp-log-pruner"))
         services._tasks.append(
@@ -83,6 +88,8 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.chargers.shutdown()  # the chargers' last frames reach the log ...
+        if self.fleet is not None and self.fleet.journal is not None:
+            await self.fleet.journal.close()  # ... what they still owe is in the journal ...
         await self.logs.bus.close()  # ... and are written before the database closes
         await self.store.close()
 

@@ -39,3 +39,7 @@ class TooMany(ServiceError):
 
 class Forbidden(ServiceError):
     """Authenticated, but not allowed: not an administrator, or a failed CSRF check."""
+
+
+class Unavailable(ServiceError):
+    """The server cannot do it now (its store refuses writes: a full disk); try again later."""

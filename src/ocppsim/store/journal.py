@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ocppsim.store.tables import charger_outbox, charger_state
 
@@ -78,7 +78,7 @@ class JournalStore:
             for b in batches:
                 await self._write(conn, b)
 
-    async def _write(self, conn: sa.ext.asyncio.AsyncConnection, b: JournalBatch) -> None:
+    async def _write(self, conn: AsyncConnection, b: JournalBatch) -> None:
         if b.removed:
             await conn.execute(
                 charger_outbox.delete().where(
