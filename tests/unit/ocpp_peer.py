@@ -150,6 +150,8 @@ def make_session(
     meter_interval: int = 60,
     auth_mode: str = "rfid",
     certificate_hash: str = "",
+    error_code: str = "NoError",
+    journal: bool = False,
 ) -> Session:
     spec = ChargerSpec(
         charger_type=charger_type,
@@ -163,8 +165,10 @@ def make_session(
     )
     counter = iter(range(1, 1_000_000))
     return Session(
-        Charger(spec, random.Random(seed)),
+        Charger(spec, random.Random(seed), error_code=error_code),
         version,
         IDENTITY,
         new_id=lambda: f"m{next(counter)}",
+        journal=journal,
+        name="CP-1",
     )
