@@ -39,6 +39,21 @@ class Server:
     def log(self) -> str:
         return self.output.read_text(errors="replace")
 
+    def kill_and_restart(self) -> None:
+        """kill -9 the server, then start it again on the same data and ports (its chargers
+        resume their mode)."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+        with self.output.open("ab") as sink:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "ocppsim", "serve"],
+                env=self.env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                cwd=self.output.parent,
+            )
+        _wait_healthy(self.url, self.process, self.output)
+
     def add_user(self, name: str) -> str:
         """Create a user with the CLI (same database); returns its API key."""
         done = cli(self.env, "user", "add", name, "--password", "a long password")
@@ -88,23 +103,30 @@ def run_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[S
             cwd=tmp,
         )
     url = f"http://127.0.0.1:{port}"
+    server: Server | None = None
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"server did not start:\n{output.read_text()}")
-            time.sleep(0.05)
+        _wait_healthy(url, process, output)
         text = output.read_text()
         keys = KEY_RE.findall(text)
         password = re.search(r"password: (\S+)", text)
         assert keys, text
         assert password, text
-        yield Server(url, keys[0], password.group(1), output, env, process)
+        server = Server(url, keys[0], password.group(1), output, env, process)
+        yield server
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        running = server.process if server is not None else process
+        running.terminate()
+        running.wait(timeout=10)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], output: Path) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"server did not start:\n{output.read_text()}")
+        time.sleep(0.05)

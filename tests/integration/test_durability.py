@@ -1,0 +1,177 @@
+"""Nothing lost: a real ``ocppsim serve`` killed with -9 while its backend is down still
+delivers every transaction message once, in order, when both are back (issue 14's report).
+
+The backend is the demo CSMS in this process (independent of the server's process, so it
+survives the kill and can be stopped and started on its own port).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from ocpp.v16 import call as call16
+from ocpp.v21 import call as call21
+from ocpp.v201 import call as call201
+
+from ocppsim.democsms import DemoCsms
+from tests.integration.engine import wait_until
+from tests.support.server import Server, run_server
+
+pytestmark = pytest.mark.slow
+
+VERSIONS = ["1.6", "2.0.1", "2.1"]
+
+
+@pytest.fixture
+async def csms() -> AsyncIterator[DemoCsms]:
+    backend = DemoCsms()
+    await backend.start()
+    try:
+        yield backend
+    finally:
+        await backend.stop()
+
+
+async def state(api: httpx.AsyncClient, cp: str) -> dict[str, Any]:
+    r = await api.get(f"/api/chargers/{cp}")
+    assert r.status_code == 200, r.text
+    result: dict[str, Any] = r.json()
+    return result
+
+
+async def wait_state(api: httpx.AsyncClient, cp: str, check: Any, timeout: float = 20.0) -> None:
+    async def ok() -> bool:
+        return bool(check(await state(api, cp)))
+
+    await wait_until(ok, timeout)
+
+
+def fast_samples(version: str) -> Any:
+    """Meter values every second (1.6 §9.1 MeterValueSampleInterval; 2.x TxUpdatedInterval)."""
+    if version == "1.6":
+        return call16.ChangeConfiguration(key="MeterValueSampleInterval", value="1")
+    module = call201 if version == "2.0.1" else call21
+    item = {
+        "component": {"name": "SampledDataCtrlr"},
+        "variable": {"name": "TxUpdatedInterval"},
+        "attribute_value": "1",
+    }
+    return module.SetVariables(set_variable_data=[item])
+
+
+def transaction_messages(csms: DemoCsms, cp: str, version: str) -> list[dict[str, Any]]:
+    actions = ("MeterValues", "StopTransaction") if version == "1.6" else ("TransactionEvent",)
+    return [r.payload for r in csms.calls(cp) if r.action in actions]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_a_stop_queued_before_a_kill_9_is_delivered_once_after_the_restart(
+    tmp_path: Path, csms: DemoCsms, version: str
+) -> None:
+    cp = f"CP-K{version.replace('.', '')}"
+    with run_server(tmp_path, {"OCPPSIM_DEMO_CSMS": "0"}) as server:
+        async with httpx.AsyncClient(
+            base_url=server.url, headers={"X-API-Key": server.key}, timeout=10
+        ) as api:
+            await drive_the_outage(api, server, csms, cp, version)
+
+
+async def drive_the_outage(
+    api: httpx.AsyncClient, server: Server, csms: DemoCsms, cp: str, version: str
+) -> None:
+    body = {"chargepoint_id": cp, "charger_type": "AC", "max_power_kw": 22}
+    r = await api.post("/api/chargers", json={**body, "ocpp_version": version})
+    assert r.status_code == 201, r.text
+    r = await api.post(f"/api/chargers/{cp}/backend-url", json={"backend_url": csms.url})
+    assert r.status_code == 200, r.text
+    assert (await api.post(f"/api/chargers/{cp}/mode", json={"mode": "manual"})).status_code == 200
+    await csms.wait_for_call(cp, "StatusNotification", timeout=20)
+    await csms.call(cp, fast_samples(version))
+    r = await api.post(f"/api/chargers/{cp}/start", json={"energy_kwh": 50})
+    assert r.status_code == 200, r.text
+    await wait_state(api, cp, lambda s: s["session_energy_wh"] > 0 and s["queued_messages"] == 0)
+
+    port = csms.port
+    await csms.stop()  # the backend goes away
+    await wait_state(api, cp, lambda s: not s["connected"] and s["offline_since"])
+    await asyncio.sleep(2.5)  # meter values queue up offline
+    r = await api.post(f"/api/chargers/{cp}/stop")
+    assert r.status_code == 200, r.text
+    queued = (await state(api, cp))["queued_messages"]
+    assert queued >= 2  # samples and the stop
+    seen_before = len(transaction_messages(csms, cp, version))
+
+    await asyncio.to_thread(server.kill_and_restart)  # kill -9, start again: nothing lost
+    after_kill = await state(api, cp)
+    assert after_kill["queued_messages"] == queued
+
+    await csms.start(port=port)  # the backend is back
+    await wait_state(api, cp, lambda s: s["connected"] and s["queued_messages"] == 0)
+    replayed = transaction_messages(csms, cp, version)[seen_before:]
+    assert len(replayed) == queued  # each once, none lost
+    if version == "1.6":
+        assert [p.get("transactionId") for p in replayed][-1] is not None
+        stops = csms.calls(cp, "StopTransaction")
+        assert len(stops) == 1
+        assert stops[0].payload["reason"] == "Local"
+        registers = [p["meterStop"] for p in replayed if "meterStop" in p]
+        assert registers
+    else:
+        events = [r.payload for r in csms.calls(cp, "TransactionEvent")]
+        seqs = [e["seqNo"] for e in events]
+        assert seqs == list(range(len(seqs)))  # contiguous from 0, no repeat (E04.FR.04)
+        assert [e["eventType"] for e in events].count("Ended") == 1
+        assert events[-1]["eventType"] == "Ended"
+    times = [
+        p["timestamp"] if "timestamp" in p else p["meterValue"][0]["timestamp"] for p in replayed
+    ]
+    assert times == sorted(times)  # in the order they happened
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_a_session_running_at_a_kill_9_ends_with_power_loss_after_the_restart(
+    tmp_path: Path, csms: DemoCsms, version: str
+) -> None:
+    cp = f"CP-P{version.replace('.', '')}"
+    with run_server(tmp_path, {"OCPPSIM_DEMO_CSMS": "0"}) as server:
+        async with httpx.AsyncClient(
+            base_url=server.url, headers={"X-API-Key": server.key}, timeout=10
+        ) as api:
+            body = {"chargepoint_id": cp, "charger_type": "AC", "max_power_kw": 22}
+            r = await api.post("/api/chargers", json={**body, "ocpp_version": version})
+            assert r.status_code == 201, r.text
+            r = await api.post(f"/api/chargers/{cp}/backend-url", json={"backend_url": csms.url})
+            assert r.status_code == 200, r.text
+            r = await api.post(f"/api/chargers/{cp}/mode", json={"mode": "manual"})
+            assert r.status_code == 200
+            await csms.wait_for_call(cp, "StatusNotification", timeout=20)
+            r = await api.post(f"/api/chargers/{cp}/start", json={"energy_kwh": 50})
+            assert r.status_code == 200, r.text
+            await wait_state(api, cp, lambda s: s["session_energy_wh"] > 1)
+            await asyncio.to_thread(server.kill_and_restart)
+            if version == "1.6":
+                stop = (await csms.wait_for_call(cp, "StopTransaction", timeout=20)).payload
+                assert stop["reason"] == "PowerLoss"
+                start = csms.calls(cp, "StartTransaction")[0]
+                assert stop["meterStop"] >= start.payload["meterStart"]
+            else:
+
+                def ended() -> list[dict[str, Any]]:
+                    return [
+                        r.payload
+                        for r in csms.calls(cp, "TransactionEvent")
+                        if r.payload["eventType"] == "Ended"
+                    ]
+
+                await csms.wait_for(lambda: bool(ended()), timeout=20)
+                (end,) = ended()
+                assert end["transactionInfo"]["stoppedReason"] == "PowerLoss"
+                seqs = [r.payload["seqNo"] for r in csms.calls(cp, "TransactionEvent")]
+                assert seqs == list(range(len(seqs)))
+            await wait_state(api, cp, lambda s: s["connected"] and s["queued_messages"] == 0)
+            assert (await state(api, cp))["status"] == "Available"
