@@ -115,7 +115,7 @@ class Engine:
 
     # --- version-neutral views of what the CSMS saw ---
 
-    def _events(self, cp: str, kind: str) -> list[dict[str, Any]]:
+    def events(self, cp: str, kind: str) -> list[dict[str, Any]]:
         if self.version == "1.6":
             action = "StartTransaction" if kind == "Started" else "StopTransaction"
             return [r.payload for r in self.csms.calls(cp, action)]
@@ -127,15 +127,15 @@ class Engine:
 
     async def started(self, cp: str, count: int = 1, timeout: float = 10.0) -> dict[str, Any]:
         """The ``count``-th transaction start: {"id_tag", "payload"}."""
-        await wait_until(lambda: len(self._events(cp, "Started")) >= count, timeout)
-        p = self._events(cp, "Started")[count - 1]
+        await wait_until(lambda: len(self.events(cp, "Started")) >= count, timeout)
+        p = self.events(cp, "Started")[count - 1]
         tag = p["idTag"] if self.version == "1.6" else p["idToken"]["idToken"]
         return {"id_tag": tag, "payload": p}
 
     async def ended(self, cp: str, count: int = 1, timeout: float = 10.0) -> dict[str, Any]:
         """The ``count``-th transaction end: {"reason", "meter_stop", "payload"}."""
-        await wait_until(lambda: len(self._events(cp, "Ended")) >= count, timeout)
-        p = self._events(cp, "Ended")[count - 1]
+        await wait_until(lambda: len(self.events(cp, "Ended")) >= count, timeout)
+        p = self.events(cp, "Ended")[count - 1]
         if self.version == "1.6":
             return {"reason": p.get("reason"), "meter_stop": p["meterStop"], "payload": p}
         meter = p["meterValue"][0]["sampledValue"][0]["value"]

@@ -8,18 +8,21 @@ survives the kill and can be stopped and started on its own port).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from ocpp.v16 import call as call16
 from ocpp.v21 import call as call21
 from ocpp.v201 import call as call201
 
 from ocppsim.democsms import DemoCsms
-from tests.integration.engine import wait_until
+from ocppsim.store.db import sqlite_url
+from tests.integration.engine import open_engine, wait_until
 from tests.support.server import Server, run_server
 
 pytestmark = pytest.mark.slow
@@ -175,3 +178,74 @@ async def test_a_session_running_at_a_kill_9_ends_with_power_loss_after_the_rest
                 assert seqs == list(range(len(seqs)))
             await wait_state(api, cp, lambda s: s["connected"] and s["queued_messages"] == 0)
             assert (await state(api, cp))["status"] == "Available"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_a_full_disk_fails_the_stop_with_503_and_the_stop_is_not_lost(
+    tmp_path: Path, version: str
+) -> None:
+    """SQLITE_FULL while the outbox is written: the action answers 503 with the reason, the
+    message waits in memory, and leaves once the store takes it again."""
+    async for engine in open_engine(sqlite_url(tmp_path / "full.db"), version=version):
+        await engine.create("CP-F", mode="manual")
+        await engine.ready("CP-F")
+        r = await engine.post("CP-F", "start", {"energy_kwh": 50})
+        assert r.status_code == 200, r.text
+        await engine.started("CP-F")
+        db = engine.services.store.engine
+        await engine.create("CP-BALLAST", mode="off")
+        async with db.begin() as conn:
+            await conn.execute(sa.text("CREATE TABLE ballast (b BLOB)"))
+            ballast_id = (
+                await conn.execute(
+                    sa.text("SELECT id FROM chargers WHERE chargepoint_id = 'CP-BALLAST'")
+                )
+            ).scalar_one()
+
+        def cap(dbapi_connection: Any, _record: Any) -> None:
+            # The file may not grow: max_page_count never goes below the current size.
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA max_page_count = 1")
+            cursor.close()
+
+        sa.event.listen(db.sync_engine, "connect", cap)
+        await db.dispose()
+        # Use up the free pages, then the room left in the outbox table's own pages.
+        await fill(db, "INSERT INTO ballast VALUES (zeroblob(:n))", {}, (65536, 4096))
+        outbox = (
+            "INSERT INTO charger_outbox (charger_id, seq, action, payload, attempts) "
+            "VALUES (:c, :seq, 'MeterValues', hex(zeroblob(:n)), 0)"
+        )
+        await fill(db, outbox, {"c": ballast_id}, (1024, 128, 16, 1))
+        with pytest.raises(sa.exc.OperationalError, match="full"):  # the disk is full now
+            async with db.begin() as conn:
+                await conn.execute(sa.text(outbox), {"c": ballast_id, "seq": 0, "n": 1})
+
+        r = await engine.post("CP-F", "stop")
+        assert r.status_code == 503, r.text
+        assert "full" in r.json()["error"]
+        await asyncio.sleep(0.5)
+        assert engine.events("CP-F", "Ended") == []  # held back: it is not stored
+
+        sa.event.remove(db.sync_engine, "connect", cap)  # room again
+        await db.dispose()
+        async with db.begin() as conn:
+            await conn.execute(sa.text("DROP TABLE ballast"))
+            await conn.execute(
+                sa.text("DELETE FROM charger_outbox WHERE charger_id = :c"), {"c": ballast_id}
+            )
+        ended = await engine.ended("CP-F", timeout=15)
+        assert ended  # the stop was kept and went out once the store took it
+        state = await engine.state("CP-F")
+        assert state["queued_messages"] == 0
+
+
+async def fill(db: Any, sql: str, params: dict[str, Any], sizes: tuple[int, ...]) -> None:
+    """Insert rows of each size (largest first) until the database says it is full."""
+    seq = 1
+    for size in sizes:
+        with contextlib.suppress(sa.exc.OperationalError):
+            for _ in range(5_000):
+                seq += 1
+                async with db.begin() as conn:
+                    await conn.execute(sa.text(sql), {**params, "n": size, "seq": seq})

@@ -143,7 +143,7 @@ async def test_rejected_tag_is_visible_in_state(engine: Engine) -> None:
     await engine.post("CP-4", "start", {"energy_kwh": 5, "rfid_tag": "BAD"})
     state = await engine.wait_state("CP-4", lambda s: "Invalid" in s["last_error"])
     assert state["status"] == "Available"
-    assert not engine._events("CP-4", "Started")
+    assert not engine.events("CP-4", "Started")
 
 
 async def test_backend_requests(engine: Engine) -> None:
@@ -344,3 +344,45 @@ async def test_a_refusing_backend_is_retried_with_back_off_not_in_a_loop(engine:
         await engine.post("CP-13", "mode", {"mode": "off"})
         server.close()
         await server.wait_closed()
+
+
+def statuses(engine: Engine, cp: str) -> list[tuple[str, str]]:
+    """(status, error code) of each StatusNotification the backend got (2.x: no code)."""
+    found = []
+    for r in engine.csms.calls(cp, "StatusNotification"):
+        p = r.payload
+        found.append((p.get("status") or p["connectorStatus"], p.get("errorCode", "")))
+    return found
+
+
+async def test_1_6_s4_9_g01_a_fault_survives_off_and_on(engine: Engine) -> None:
+    await engine.create("CP-20", mode="on")
+    await engine.ready("CP-20")
+    r = await engine.post("CP-20", "error", {"error_code": "HighTemperature"})
+    assert r.status_code == 200, r.text
+    await engine.post("CP-20", "mode", {"mode": "off"})
+    seen = len(statuses(engine, "CP-20"))
+    await engine.post("CP-20", "mode", {"mode": "on"})
+    await engine.wait_state("CP-20", lambda s: s["connected"])
+    await wait_until(lambda: len(statuses(engine, "CP-20")) > seen)
+    after = statuses(engine, "CP-20")[seen:]
+    code = "HighTemperature" if engine.version == "1.6" else ""
+    assert after == [("Faulted", code)]  # never Available while the fault is set
+    assert (await engine.state("CP-20"))["status"] == "Faulted"
+    assert (await engine.post("CP-20", "start", {"energy_kwh": 1})).status_code == 409
+
+
+async def test_1_6_s5_2_g03_an_inoperative_connector_stays_unavailable_after_off_and_on(
+    engine: Engine,
+) -> None:
+    await engine.create("CP-21", mode="on")
+    await engine.ready("CP-21")
+    result = await engine.csms.call("CP-21", backend_call(engine, "inoperative"))
+    assert result.status == "Accepted"
+    await wait_until(lambda: statuses(engine, "CP-21")[-1][0] == "Unavailable")
+    await engine.post("CP-21", "mode", {"mode": "off"})
+    seen = len(statuses(engine, "CP-21"))
+    await engine.post("CP-21", "mode", {"mode": "on"})
+    await wait_until(lambda: len(statuses(engine, "CP-21")) > seen)
+    assert [s for s, _ in statuses(engine, "CP-21")[seen:]] == ["Unavailable"]
+    assert (await engine.state("CP-21"))["availability"] == "Inoperative"

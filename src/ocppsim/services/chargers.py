@@ -6,6 +6,7 @@ user's charger is reported exactly like a missing one.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote
@@ -24,6 +25,8 @@ from ocppsim.services.settings import check_id_tag
 from ocppsim.store.records import ChargerRecord, DuplicateError, SettingsRecord
 from ocppsim.store.repository import Store
 from ocppsim.transport import check_ca_pem
+
+log = logging.getLogger("ocppsim.services")
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,9 +321,12 @@ class Chargers:
         if self._fleet is None:
             return
         for (user_id, chargepoint_id), meters in (await self._fleet.close()).items():
-            await self._store.update_charger(
-                user_id, chargepoint_id, {"meter_registers": _registers(meters)}
-            )
+            try:
+                await self._store.update_charger(
+                    user_id, chargepoint_id, {"meter_registers": _registers(meters)}
+                )
+            except Exception as exc:  # a full or lost disk must not keep the server from stopping
+                log.error("charger %s: its meter registers were not saved: %s", chargepoint_id, exc)
 
     async def settings_changed(self, user_id: int) -> None:
         """The user's defaults changed: running chargers pick them up."""
