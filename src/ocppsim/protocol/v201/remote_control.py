@@ -42,9 +42,14 @@ def unlock_connector(a: V201Adapter, p: Payload, now: float) -> Payload:
 
 
 def trigger_message(a: V201Adapter, p: Payload, now: float) -> Payload:
-    """TriggerMessage (F06): answered first, the requested message follows. A station already
-    accepted refuses a BootNotification (F06.FR.17); a triggered StatusNotification is sent
-    even without a change."""
+    """TriggerMessage (F06): answered first (F06.FR.04), the requested message follows.
+
+    BootNotification (reason Triggered) only while not accepted (F06.FR.17: Pending, B02).
+    A triggered StatusNotification is sent even without a change. MeterValues: one per EVSE
+    (or the given one) with AlignedDataCtrlr.Measurands, a transaction or not (F06.FR.06).
+    TransactionEvent: Updated with triggerReason Trigger for the running transaction of the
+    EVSE, or of every EVSE without one (F06.FR.07); with none there is nothing to send, so
+    the answer is Rejected (as libocpp and EVerest's F06 test)."""
     c = a.charger
     evse = p.get("evse", {}).get("id")
     if evse is not None and evse not in c.connectors:
@@ -61,8 +66,13 @@ def trigger_message(a: V201Adapter, p: Payload, now: float) -> Payload:
                 if evse in (None, connector):
                     a.reported.pop(connector, None)
             c.trigger_status(evse, now)
-        case "MeterValues" | "TransactionEvent":
-            c.trigger_meter_values(evse, now)
+        case "MeterValues":
+            if not a.model.value("AlignedDataCtrlr", "Measurands"):
+                return {"status": "Rejected"}  # no measurand configured: nothing to send
+            c.trigger_meter_values(evse, now)  # F06.FR.06
+        case "TransactionEvent":
+            if not c.trigger_transaction_update(evse, now):
+                return {"status": "Rejected"}  # no transaction there
         case _:
             return {"status": "NotImplemented"}
     return {"status": "Accepted"}
