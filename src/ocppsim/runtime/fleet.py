@@ -12,7 +12,7 @@ import hashlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -24,6 +24,7 @@ from ocppsim.core.model import ChargerType, Mode, OcppVersion
 from ocppsim.core.state import ChargerState, live_state
 from ocppsim.protocol.common import Identity
 from ocppsim.protocol.session import Session
+from ocppsim.runtime.events import Reason
 from ocppsim.runtime.logbus import LogBus
 from ocppsim.runtime.runner import Endpoint, Runner
 
@@ -94,13 +95,13 @@ class Fleet:
         if current is None:
             self._start(config)
             return None
-        old = current.config
-        if (old.version, old.endpoint, old.spec.num_connectors) != (
-            config.version,
-            config.endpoint,
-            config.spec.num_connectors,
-        ) or old.spec.charger_type != config.spec.charger_type:
-            meters = await self.remove(config.key)
+        changed = _restart_changes(current.config, config)
+        if changed:
+            meters = await self.remove(
+                config.key,
+                closing=(Reason.RECONFIGURED, f"configuration changed: {', '.join(changed)}"),
+                details={"changed": changed},
+            )
             self._start(replace(config, meter_registers=meters or config.meter_registers))
             return None
         current.config = config
@@ -157,11 +158,18 @@ class Fleet:
         runner.start()
 
     async def remove(
-        self, key: Key, *, reason: StopReason = StopReason.POWER_LOSS
+        self,
+        key: Key,
+        *,
+        reason: StopReason = StopReason.POWER_LOSS,
+        closing: tuple[Reason, str] = (Reason.SWITCHED_OFF, "charger switched off"),
+        details: Mapping[str, object] | None = None,
     ) -> tuple[float, ...] | None:
         """Stop the charger: end its sessions, let the stop messages out, disconnect.
 
-        Returns its final meter registers (None if it was not running).
+        ``closing`` is why the connection ends, for the message log (with ``details``):
+        switched off, or reconfigured before it starts again. Returns its final meter
+        registers (None if it was not running).
         """
         current = self._running.pop(key, None)
         if current is None:
@@ -169,7 +177,7 @@ class Fleet:
         runner = current.runner
         charger = runner.session.charger
         runner.act(lambda: charger.stop_all(reason, self.clock()))
-        await runner.close()
+        await runner.close(reason=closing[0], text=closing[1], details=details)
         return _registers(charger)
 
     async def close(self) -> dict[Key, tuple[float, ...]]:
@@ -227,6 +235,29 @@ class Fleet:
         runner = self._runner(key)
         charger = runner.session.charger
         return runner.act(lambda: charger.stop(connector, StopReason.LOCAL, self.clock()))
+
+
+def _restart_changes(old: ChargerConfig, new: ChargerConfig) -> list[str]:
+    """The settings a running charger takes only by connecting again (the connection or the
+    charger is built from them), in words for the message log; empty: adjust in place."""
+    a, b = old.endpoint, new.endpoint
+    # Basic Auth on or off, or TLS required or not, is a change of security profile; the
+    # credentials changing while on is a new password.
+    profile = (a.basic_auth is None, a.require_tls) != (b.basic_auth is None, b.require_tls)
+    checks = (
+        (old.version != new.version, "OCPP version"),
+        (a.url != b.url, "backend URL"),
+        (profile, "security profile"),
+        (not profile and a.basic_auth != b.basic_auth, "Basic Auth password"),
+        (a.ca_certificate_pem != b.ca_certificate_pem, "CA certificate"),
+        (a.source_address != b.source_address, "source address"),
+        (old.spec.num_connectors != new.spec.num_connectors, "number of connectors"),
+        (old.spec.charger_type != new.spec.charger_type, "charger type"),
+    )
+    changed = [words for differs, words in checks if differs]
+    if not changed and a != b:
+        changed.append("connection settings")  # a field added to Endpoint later
+    return changed
 
 
 def _registers(charger: Charger) -> tuple[float, ...]:
