@@ -136,6 +136,32 @@ async def test_stop_and_errors_over_rest(engine: Engine) -> None:
     await engine.wait_state("CP-3", lambda s: s["status"] == "Available")
 
 
+async def test_1_6_s4_9_connector_0_is_the_charge_point_and_2x_has_no_such_status(
+    engine: Engine,
+) -> None:
+    """1.6 reports connector 0 after the boot and when the whole charger faults; a 2.x
+    station reports its EVSEs only (G01)."""
+    await engine.create("CP-0", mode="on", num_connectors=2)
+    await engine.csms.wait_for_call("CP-0", "StatusNotification", count=2)
+    await engine.post("CP-0", "error", {"error_code": "HighTemperature"})
+    await engine.wait_state("CP-0", lambda s: s["status"] == "Faulted")
+    v16 = engine.version == "1.6"
+
+    def reported() -> list[tuple[int, str]]:
+        return [
+            (p["connectorId"], p["errorCode"]) if v16 else (p["evseId"], p["connectorStatus"])
+            for p in (r.payload for r in engine.csms.calls("CP-0", "StatusNotification"))
+        ]
+
+    if v16:
+        await wait_until(lambda: (0, "HighTemperature") in reported())
+        assert reported()[:3] == [(0, "NoError"), (1, "NoError"), (2, "NoError")]
+    else:
+        await wait_until(lambda: reported().count((2, "Faulted")) == 1)
+        assert {evse for evse, _ in reported()} == {1, 2}
+    assert engine.assert_all_sent_payloads_valid() >= 5
+
+
 async def test_rejected_tag_is_visible_in_state(engine: Engine) -> None:
     engine.csms.script.rejected_id_tags.add("BAD")
     await engine.create("CP-4", mode="manual")
