@@ -401,6 +401,17 @@ def test_f06_fr_06_a_meter_values_trigger_sends_meter_values_in_a_transaction_to
         ("MeterValues", 2),
     ]
     assert len(events(peer)) == 1  # the transaction saw only its Started event
+    # Nothing to measure (an AC charger has no state of charge): nothing to send.
+    item = {"component": {"name": "AlignedDataCtrlr"}, "variable": {"name": "Measurands"}}
+    for value in ("", "SoC"):
+        change = {"setVariableData": [{**item, "attributeValue": value}]}
+        assert (
+            peer.send([2, "s", "SetVariables", change])[2]["setVariableResult"][0][
+                "attributeStatus"
+            ]
+            == "Accepted"
+        )
+        assert peer.send([2, "v", "TriggerMessage", trigger])[2] == {"status": "Rejected"}
 
 
 def test_unsupported_and_unknown_requests(version: OcppVersion) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ocppsim.core.intents import StopReason
+from ocppsim.core.model import ChargerType
 from ocppsim.protocol.adapter import Handler, start_remotely
 from ocppsim.protocol.common import Payload
 
@@ -67,8 +68,8 @@ def trigger_message(a: V201Adapter, p: Payload, now: float) -> Payload:
                     a.reported.pop(connector, None)
             c.trigger_status(evse, now)
         case "MeterValues":
-            if not a.model.value("AlignedDataCtrlr", "Measurands"):
-                return {"status": "Rejected"}  # no measurand configured: nothing to send
+            if not _measurable(a, a.model.value("AlignedDataCtrlr", "Measurands")):
+                return {"status": "Rejected"}  # nothing the station can measure: no message
             c.trigger_meter_values(evse, now)  # F06.FR.06
         case "TransactionEvent":
             if not c.trigger_transaction_update(evse, now):
@@ -76,6 +77,13 @@ def trigger_message(a: V201Adapter, p: Payload, now: float) -> Payload:
         case _:
             return {"status": "NotImplemented"}
     return {"status": "Accepted"}
+
+
+def _measurable(a: V201Adapter, measurands: str) -> bool:
+    """Whether a reading of ``measurands`` has a value to send (a MeterValues needs one):
+    every measurand ocppsim samples has, except the state of charge of an AC charger."""
+    dc = a.charger.spec.charger_type == ChargerType.DC
+    return any(m and (m != "SoC" or dc) for m in measurands.split(","))
 
 
 HANDLERS: Mapping[str, Handler[V201Adapter]] = {
