@@ -136,6 +136,32 @@ async def test_stop_and_errors_over_rest(engine: Engine) -> None:
     await engine.wait_state("CP-3", lambda s: s["status"] == "Available")
 
 
+async def test_1_6_s4_9_connector_0_is_the_charge_point_and_2x_has_no_such_status(
+    engine: Engine,
+) -> None:
+    """1.6 reports connector 0 after the boot and when the whole charger faults; a 2.x
+    station reports its EVSEs only (G01)."""
+    await engine.create("CP-0", mode="on", num_connectors=2)
+    await engine.csms.wait_for_call("CP-0", "StatusNotification", count=2)
+    await engine.post("CP-0", "error", {"error_code": "HighTemperature"})
+    await engine.wait_state("CP-0", lambda s: s["status"] == "Faulted")
+    v16 = engine.version == "1.6"
+
+    def reported() -> list[tuple[int, str]]:
+        return [
+            (p["connectorId"], p["errorCode"]) if v16 else (p["evseId"], p["connectorStatus"])
+            for p in (r.payload for r in engine.csms.calls("CP-0", "StatusNotification"))
+        ]
+
+    if v16:
+        await wait_until(lambda: (0, "HighTemperature") in reported())
+        assert reported()[:3] == [(0, "NoError"), (1, "NoError"), (2, "NoError")]
+    else:
+        await wait_until(lambda: reported().count((2, "Faulted")) == 1)
+        assert {evse for evse, _ in reported()} == {1, 2}
+    assert engine.assert_all_sent_payloads_valid() >= 5
+
+
 async def test_rejected_tag_is_visible_in_state(engine: Engine) -> None:
     engine.csms.script.rejected_id_tags.add("BAD")
     await engine.create("CP-4", mode="manual")
@@ -346,6 +372,10 @@ async def test_a_refusing_backend_is_retried_with_back_off_not_in_a_loop(engine:
         await server.wait_closed()
 
 
+def v16(engine: Engine) -> bool:
+    return engine.version == "1.6"
+
+
 def statuses(engine: Engine, cp: str) -> list[tuple[str, str]]:
     """(status, error code) of each StatusNotification the backend got (2.x: no code)."""
     found = []
@@ -365,9 +395,11 @@ async def test_1_6_s4_9_g01_a_fault_survives_off_and_on(engine: Engine) -> None:
     await engine.post("CP-20", "mode", {"mode": "on"})
     await engine.wait_state("CP-20", lambda s: s["connected"])
     await wait_until(lambda: len(statuses(engine, "CP-20")) > seen)
+    await wait_until(lambda: len(statuses(engine, "CP-20")) >= seen + (2 if v16(engine) else 1))
     after = statuses(engine, "CP-20")[seen:]
-    code = "HighTemperature" if engine.version == "1.6" else ""
-    assert after == [("Faulted", code)]  # never Available while the fault is set
+    code = "HighTemperature" if v16(engine) else ""
+    # Never Available while the fault is set (1.6: the charge point, connector 0, too).
+    assert after == [("Faulted", code)] * (2 if v16(engine) else 1)
     assert (await engine.state("CP-20"))["status"] == "Faulted"
     assert (await engine.post("CP-20", "start", {"energy_kwh": 1})).status_code == 409
 
@@ -383,6 +415,9 @@ async def test_1_6_s5_2_g03_an_inoperative_connector_stays_unavailable_after_off
     await engine.post("CP-21", "mode", {"mode": "off"})
     seen = len(statuses(engine, "CP-21"))
     await engine.post("CP-21", "mode", {"mode": "on"})
-    await wait_until(lambda: len(statuses(engine, "CP-21")) > seen)
-    assert [s for s, _ in statuses(engine, "CP-21")[seen:]] == ["Unavailable"]
+    await wait_until(lambda: len(statuses(engine, "CP-21")) >= seen + (2 if v16(engine) else 1))
+    # 1.6: the charge point (connector 0) is Unavailable too: its only connector is.
+    assert [s for s, _ in statuses(engine, "CP-21")[seen:]] == ["Unavailable"] * (
+        2 if v16(engine) else 1
+    )
     assert (await engine.state("CP-21"))["availability"] == "Inoperative"

@@ -93,6 +93,35 @@ async def test_frames_and_connection_events_are_recorded(engine: Engine) -> None
     assert gone["payload"]["retry_in_s"] >= 0
 
 
+async def test_a_reconnect_for_changed_settings_says_why_not_switched_off(engine: Engine) -> None:
+    """A charger restarts its connection to take a new security profile or password; the log
+    names the change (Reason.RECONFIGURED). "charger switched off" is for mode off."""
+    await engine.create("CP-S", mode="on")
+    await engine.ready("CP-S")
+
+    def connects(n: int) -> Any:
+        return lambda es: sum(e["message_type"] == "connected" for e in es) == n
+
+    changes = (
+        ({"security_profile": 1, "basic_auth_password": "p" * 16}, "security profile"),
+        ({"security_profile": 1, "basic_auth_password": "q" * 16}, "Basic Auth password"),
+    )
+    for n, (body, words) in enumerate(changes, start=2):
+        r = await engine.post("CP-S", "security", body)
+        assert r.status_code == 200, r.text
+        entries = await wait_logs(engine, connects(n), chargepoint_id="CP-S")
+        gone = next(e for e in entries if e["message_type"] == "disconnected")  # newest
+        assert gone["payload"] == {"reason": f"configuration changed: {words}", "changed": [words]}
+    await engine.post("CP-S", "mode", {"mode": "off"})
+    entries = await wait_logs(
+        engine,
+        lambda es: sum(e["message_type"] == "disconnected" for e in es) == 3,
+        chargepoint_id="CP-S",
+    )
+    gone = next(e for e in entries if e["message_type"] == "disconnected")
+    assert gone["payload"] == {"reason": "charger switched off"}
+
+
 async def test_callerrors_are_marked(engine: Engine) -> None:
     await engine.create("CP-E", mode="on")
     await engine.csms.wait_for_call("CP-E", "StatusNotification")

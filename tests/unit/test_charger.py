@@ -11,6 +11,7 @@ import pytest
 from ocppsim.core.charger import BOOT_RETRY, Refused, Registration
 from ocppsim.core.connector import NEVER, Phase
 from ocppsim.core.intents import (
+    STATION,
     ConnectorStatus,
     Reboot,
     Sample,
@@ -35,14 +36,14 @@ def test_1_6_s4_2_boot_is_the_first_message_and_is_not_repeated_while_unanswered
     assert c.registration == Registration.NONE
 
 
-def test_b01_fr_05_every_connector_reported_after_boot() -> None:
+def test_b01_fr_05_1_6_s4_9_the_charger_and_every_connector_reported_after_boot() -> None:
     c = make_charger(num_connectors=3)
     c.on_connected(T0)
     c.take_intents()
     c.on_boot_result("Accepted", 120, T0 + 1)
     statuses = only(c.take_intents(), SendStatus)
     assert [(s.connector, s.status, s.error_code) for s in statuses] == [
-        (n, ConnectorStatus.AVAILABLE, "NoError") for n in (1, 2, 3)
+        (n, ConnectorStatus.AVAILABLE, "NoError") for n in (STATION, 1, 2, 3)
     ]
     assert c.accepted
     assert c.heartbeat_interval == 120
@@ -129,7 +130,7 @@ def test_after_a_reset_the_boot_reason_is_remote_reset_and_every_connector_repor
     c.on_connected(T0 + 3)
     assert c.take_intents() == [SendBoot("RemoteReset")]
     c.on_boot_result("Accepted", 300, T0 + 4)
-    assert [s.connector for s in only(c.take_intents(), SendStatus)] == [1, 2]
+    assert [s.connector for s in only(c.take_intents(), SendStatus)] == [STATION, 1, 2]
 
 
 # ---------------------------------------------------------------- heartbeat (1.6 §4.6)
@@ -163,6 +164,7 @@ def test_a_reconnect_after_acceptance_reports_only_what_changed_offline() -> Non
     c.on_connected(T0 + 3)
     statuses = only(c.take_intents(), SendStatus)
     assert [(s.connector, s.status) for s in statuses] == [
+        (STATION, ConnectorStatus.FAULTED),
         (1, ConnectorStatus.FAULTED),
         (2, ConnectorStatus.FAULTED),
     ]
@@ -175,10 +177,18 @@ def test_triggered_boot_heartbeat_and_status() -> None:
     c.trigger_heartbeat()
     c.trigger_status(2, T0)
     assert c.take_intents() == [
-        SendBoot("PowerUp"),
+        SendBoot("Triggered"),  # 2.0.1 BootReasonEnum (F06)
         SendHeartbeat(),
         SendStatus(2, ConnectorStatus.AVAILABLE, "NoError", T0),
     ]
+
+
+def test_1_6_s5_17_a_status_trigger_for_connector_0_reports_the_charger_itself() -> None:
+    c = booted(num_connectors=2)
+    c.trigger_status(STATION, T0)
+    assert c.take_intents() == [SendStatus(STATION, ConnectorStatus.AVAILABLE, "NoError", T0)]
+    c.trigger_status(None, T0 + 1)
+    assert [s.connector for s in only(c.take_intents(), SendStatus)] == [STATION, 1, 2]
 
 
 # ---------------------------------------------------------------- faults
@@ -193,8 +203,9 @@ def test_a_fault_ends_the_session_without_finishing_and_reports_faulted() -> Non
     out = c.take_intents()
     stop = only(out, SendTxStop)[0]
     assert (stop.reason, stop.error_code) == (StopReason.FAULT, "GroundFailure")
-    assert [(s.status, s.error_code) for s in only(out, SendStatus)] == [
-        (ConnectorStatus.FAULTED, "GroundFailure")
+    assert [(s.connector, s.status, s.error_code) for s in only(out, SendStatus)] == [
+        (1, ConnectorStatus.FAULTED, "GroundFailure"),
+        (STATION, ConnectorStatus.FAULTED, "GroundFailure"),  # the charger as a whole
     ]
     assert c.connectors[1].session is None
     with pytest.raises(Refused, match="faulted"):
@@ -205,10 +216,23 @@ def test_clearing_the_fault_makes_the_connector_available_again() -> None:
     c = booted()
     c.set_error("HighTemperature", T0)
     c.set_error("NoError", T0 + 1)
-    assert only(c.take_intents(), SendStatus)[-1] == SendStatus(
-        1, ConnectorStatus.AVAILABLE, "NoError", T0 + 1
-    )
+    assert only(c.take_intents(), SendStatus)[-2:] == [
+        SendStatus(1, ConnectorStatus.AVAILABLE, "NoError", T0 + 1),
+        SendStatus(STATION, ConnectorStatus.AVAILABLE, "NoError", T0 + 1),
+    ]
     assert c.start(None, TAG, None, T0 + 2) == 1
+
+
+def test_1_6_s4_9_a_new_fault_code_is_reported_for_the_charger_though_still_faulted() -> None:
+    c = booted()
+    c.set_error("HighTemperature", T0)
+    c.take_intents()
+    c.set_error("GroundFailure", T0 + 1)
+    assert [(s.connector, s.error_code) for s in only(c.take_intents(), SendStatus)] == [
+        (1, "GroundFailure"),
+        (STATION, "GroundFailure"),
+    ]
+    assert c.station_status() == ConnectorStatus.FAULTED
 
 
 def test_a_fault_while_authorizing_drops_the_attempt_without_a_transaction() -> None:
@@ -252,6 +276,29 @@ def test_1_6_s5_2_inoperative_while_charging_is_scheduled_and_applied_at_unplug(
     assert not c.connectors[1].inoperative_scheduled
     with pytest.raises(Refused):
         c.start(None, TAG, None, T0 + 20)
+
+
+def test_1_6_s5_2_the_charger_is_unavailable_once_every_connector_is() -> None:
+    c = booted(free_charging=True, num_connectors=2)
+    backend = Backend(c)
+    c.start(1, TAG, None, T0)
+    backend.pump(T0)
+    assert c.change_availability(0, False, T0 + 1) == "Scheduled"
+    out = c.take_intents()
+    assert [s.connector for s in only(out, SendStatus)] == [2]  # connector 1 still charges
+    assert c.station_status() == ConnectorStatus.AVAILABLE
+    c.stop(1, StopReason.LOCAL, T0 + 10)
+    out = backend.run_until(T0 + 10 + c.spec.unplug_delay_s)
+    assert [(s.connector, s.status) for s in only(out, SendStatus)][-2:] == [
+        (1, ConnectorStatus.UNAVAILABLE),
+        (STATION, ConnectorStatus.UNAVAILABLE),
+    ]
+    assert c.change_availability(0, True, T0 + 20) == "Accepted"
+    assert [(s.connector, s.status) for s in only(c.take_intents(), SendStatus)] == [
+        (1, ConnectorStatus.AVAILABLE),
+        (2, ConnectorStatus.AVAILABLE),
+        (STATION, ConnectorStatus.AVAILABLE),
+    ]
 
 
 # ---------------------------------------------------------------- reset, unlock
@@ -309,6 +356,22 @@ def test_unlock_ends_a_running_transaction_and_knows_its_connectors() -> None:
 
 
 # ---------------------------------------------------------------- meter values without a session
+
+
+def test_a_transaction_update_is_asked_only_of_running_transactions() -> None:
+    c = booted(free_charging=True, num_connectors=2)
+    assert c.trigger_transaction_update(None, T0) is False
+    assert c.take_intents() == []
+    Backend(c)
+    c.start(2, TAG, None, T0)
+    c.take_intents()
+    assert c.trigger_transaction_update(1, T0 + 1) is False
+    assert c.take_intents() == []
+    assert c.trigger_transaction_update(None, T0 + 2) is True
+    samples = only(c.take_intents(), Sample)
+    assert [(s.connector, s.ref, s.triggered, s.of_transaction) for s in samples] == [
+        (2, 1, True, True)
+    ]
 
 
 def test_a_triggered_sample_outside_a_session_shows_the_register_at_zero_power() -> None:

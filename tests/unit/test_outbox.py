@@ -319,8 +319,11 @@ def test_messages_of_another_version_are_dropped_when_the_version_changed(
 def test_1_6_s4_9_a_fault_is_reported_as_faulted_from_power_up() -> None:
     peer = Peer(make_session(error_code="HighTemperature"))
     peer.connect()
-    (status,) = peer.payloads("StatusNotification")
-    assert (status["status"], status["errorCode"]) == ("Faulted", "HighTemperature")
+    found = {
+        p["connectorId"]: (p["status"], p["errorCode"]) for p in peer.payloads("StatusNotification")
+    }
+    # The charge point (connector 0) and its connector, Faulted with the code from the start.
+    assert found == {0: ("Faulted", "HighTemperature"), 1: ("Faulted", "HighTemperature")}
 
 
 @pytest.mark.parametrize("version", V2)
@@ -341,7 +344,7 @@ def test_1_6_s5_2_an_inoperative_connector_stays_unavailable_after_a_power_cut()
     back.connect()
     back.advance(5, step=0.05)
     statuses = {p["connectorId"]: p["status"] for p in back.payloads("StatusNotification")}
-    assert statuses == {1: "Available", 2: "Unavailable"}
+    assert statuses == {0: "Available", 1: "Available", 2: "Unavailable"}
 
 
 def test_1_6_s5_2_a_scheduled_change_applies_after_a_power_cut() -> None:
@@ -352,8 +355,8 @@ def test_1_6_s5_2_a_scheduled_change_applies_after_a_power_cut() -> None:
     back = after_power_cut(peer)
     back.connect()
     back.advance(5, step=0.05)
-    statuses = [p["status"] for p in back.payloads("StatusNotification")]
-    assert statuses == ["Unavailable"]
+    statuses = {p["connectorId"]: p["status"] for p in back.payloads("StatusNotification")}
+    assert statuses == {0: "Unavailable", 1: "Unavailable"}  # its only connector: all of it
 
 
 def test_a_backlog_is_replayed_paced_one_charger() -> None:

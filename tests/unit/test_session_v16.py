@@ -20,10 +20,20 @@ def booted(**kwargs: object) -> Peer:
     return peer
 
 
-def test_boot_then_status_for_every_connector_then_heartbeats() -> None:
+def statuses(peer: Peer, connector: int) -> list[tuple[str, str]]:
+    """(status, errorCode) of every StatusNotification of ``connector`` (0: the charge point)."""
+    return [
+        (p["status"], p["errorCode"])
+        for p in peer.payloads("StatusNotification")
+        if p["connectorId"] == connector
+    ]
+
+
+def test_1_6_s4_9_boot_then_status_of_connector_0_and_every_connector_then_heartbeats() -> None:
     peer = booted(connectors=2)
-    assert peer.actions() == ["BootNotification", "StatusNotification", "StatusNotification"]
-    assert [p["connectorId"] for p in peer.payloads("StatusNotification")] == [1, 2]
+    assert peer.actions() == ["BootNotification"] + ["StatusNotification"] * 3
+    assert [p["connectorId"] for p in peer.payloads("StatusNotification")] == [0, 1, 2]
+    assert statuses(peer, 0) == [("Available", "NoError")]  # the charge point itself
     peer.advance(301)
     assert peer.actions().count("Heartbeat") == 1
     assert peer.session.charger.heartbeat_interval == 300
@@ -34,7 +44,7 @@ def test_a_manual_session_charges_to_its_target_with_consistent_meter_values() -
     c = peer.session.charger
     peer.session.act(lambda: c.start(None, "AABBCCDD", 2000.0, peer.now), peer.now)
     peer.pump()
-    assert peer.actions()[2:] == [
+    assert peer.actions()[3:] == [
         "StatusNotification",
         "Authorize",
         "StartTransaction",
@@ -67,8 +77,14 @@ def test_a_manual_session_charges_to_its_target_with_consistent_meter_values() -
         if v["measurand"] == "Energy.Active.Import.Register"
     ]
     assert registers == sorted(registers)
-    statuses = [p["status"] for p in peer.payloads("StatusNotification")]
-    assert statuses == ["Available", "Preparing", "Charging", "Finishing", "Available"]
+    assert [status for status, _ in statuses(peer, 1)] == [
+        "Available",
+        "Preparing",
+        "Charging",
+        "Finishing",
+        "Available",
+    ]
+    assert statuses(peer, 0) == [("Available", "NoError")]  # a session is not the station's
 
 
 def test_one_call_in_flight_at_a_time() -> None:
@@ -82,7 +98,7 @@ def test_one_call_in_flight_at_a_time() -> None:
         peer.answer_pending()
         peer.pump()
     assert peer.max_in_flight == 1
-    assert peer.actions().count("StatusNotification") == 3
+    assert peer.actions().count("StatusNotification") == 4  # connector 0 and 1-3
 
 
 def test_rejected_tag_ends_the_attempt_with_the_reason_visible() -> None:
@@ -214,7 +230,7 @@ def test_trigger_message_answers_first_then_sends() -> None:
     n = len(peer.calls)
     reply = peer.send([2, "t1", "TriggerMessage", {"requestedMessage": "StatusNotification"}])
     assert reply == [3, "t1", {"status": "Accepted"}]
-    assert peer.actions()[n:] == ["StatusNotification"]
+    assert [p["connectorId"] for _, a, p in peer.calls[n:]] == [0, 1]  # 1.6 §5.17: all
     assert peer.send(
         [2, "t2", "TriggerMessage", {"requestedMessage": "MeterValues", "connectorId": 1}]
     )[2] == {"status": "Accepted"}
@@ -276,6 +292,60 @@ def test_change_availability_is_scheduled_while_charging() -> None:
         2
     ] == {"status": "Accepted"}
     assert peer.payloads("StatusNotification")[-1]["status"] == "Available"
+
+
+def test_1_6_s5_17_trigger_status_notification_of_connector_0_or_one_connector() -> None:
+    peer = booted(connectors=2)
+    n = len(peer.calls)
+    trigger = {"requestedMessage": "StatusNotification", "connectorId": 0}
+    assert peer.send([2, "t", "TriggerMessage", trigger])[2] == {"status": "Accepted"}
+    assert [(a, p["connectorId"], p["status"]) for _, a, p in peer.calls[n:]] == [
+        ("StatusNotification", 0, "Available")
+    ]
+    n = len(peer.calls)
+    trigger = {"requestedMessage": "StatusNotification", "connectorId": 2}
+    assert peer.send([2, "u", "TriggerMessage", trigger])[2] == {"status": "Accepted"}
+    assert [p["connectorId"] for _, _, p in peer.calls[n:]] == [2]
+
+
+def test_1_6_s4_9_change_availability_of_connector_0_makes_the_charge_point_unavailable() -> None:
+    peer = booted(connectors=2)
+    req = [2, "a", "ChangeAvailability", {"connectorId": 0, "type": "Inoperative"}]
+    assert peer.send(req)[2] == {"status": "Accepted"}
+    assert statuses(peer, 0)[-1] == ("Unavailable", "NoError")
+    assert statuses(peer, 1)[-1] == statuses(peer, 2)[-1] == ("Unavailable", "NoError")
+    req = [2, "b", "ChangeAvailability", {"connectorId": 0, "type": "Operative"}]
+    assert peer.send(req)[2] == {"status": "Accepted"}
+    assert [status for status, _ in statuses(peer, 0)] == ["Available", "Unavailable", "Available"]
+    # One connector out of service is not the whole charge point's doing.
+    req = [2, "c", "ChangeAvailability", {"connectorId": 1, "type": "Inoperative"}]
+    assert peer.send(req)[2] == {"status": "Accepted"}
+    assert statuses(peer, 0)[-1] == ("Available", "NoError")
+
+
+def test_1_6_s4_9_a_fault_makes_connector_0_faulted_with_its_code_and_clearing_available() -> None:
+    peer = booted()
+    c = peer.session.charger
+    peer.session.act(lambda: c.set_error("HighTemperature", peer.now), peer.now)
+    peer.pump()
+    assert statuses(peer, 0)[-1] == ("Faulted", "HighTemperature")
+    peer.session.act(lambda: c.set_error("NoError", peer.now), peer.now)
+    peer.pump()
+    assert statuses(peer, 0) == [
+        ("Available", "NoError"),
+        ("Faulted", "HighTemperature"),
+        ("Available", "NoError"),
+    ]
+
+
+def test_1_6_s4_9_a_fault_while_offline_is_reported_for_connector_0_on_reconnect() -> None:
+    peer = booted()
+    c = peer.session.charger
+    peer.session.disconnected(peer.now)
+    peer.session.act(lambda: c.set_error("GroundFailure", peer.now), peer.now)
+    peer.connect()
+    assert statuses(peer, 0)[-1] == ("Faulted", "GroundFailure")
+    assert "BootNotification" not in peer.actions()[1:]  # a reconnect, not a reboot
 
 
 def test_fault_stops_the_session_and_noerror_clears_it() -> None:
@@ -382,7 +452,7 @@ def test_boot_pending_answers_requests_but_refuses_remote_start_then_retries() -
         "interval": 60,
     }
     peer.advance(2)
-    assert peer.actions() == ["BootNotification", "BootNotification", "StatusNotification"]
+    assert peer.actions() == ["BootNotification"] * 2 + ["StatusNotification"] * 2
 
 
 def test_boot_rejected_answers_backend_calls_with_security_error() -> None:

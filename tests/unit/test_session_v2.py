@@ -287,6 +287,133 @@ def test_transaction_status_and_unlock(version: OcppVersion) -> None:
     }
 
 
+def test_g01_the_station_as_a_whole_sends_no_status_notification(version: OcppVersion) -> None:
+    """1.6 reports its charge point as connector 0; 2.x has no such message: a station-wide
+    fault or ChangeAvailability shows in each EVSE's status only, as before."""
+    peer = booted(version, connectors=2)
+    c = peer.session.charger
+    peer.session.act(lambda: c.set_error("GroundFailure", peer.now), peer.now)
+    peer.pump()
+    station = {"operationalStatus": "Inoperative"}
+    peer.session.act(lambda: c.set_error("NoError", peer.now), peer.now)
+    peer.pump()
+    assert peer.send([2, "a", "ChangeAvailability", station])[2] == {"status": "Accepted"}
+    trigger = {"requestedMessage": "StatusNotification"}
+    assert peer.send([2, "t", "TriggerMessage", trigger])[2] == {"status": "Accepted"}
+    got = [(s["evseId"], s["connectorStatus"]) for s in peer.payloads("StatusNotification")]
+    assert got == [
+        (1, "Available"), (2, "Available"),  # boot
+        (1, "Faulted"), (2, "Faulted"),
+        (1, "Available"), (2, "Available"),
+        (1, "Unavailable"), (2, "Unavailable"),
+        (1, "Unavailable"), (2, "Unavailable"),  # triggered
+    ]  # fmt: skip
+
+
+def pending(version: OcppVersion) -> Peer:
+    """A station whose BootNotification the CSMS answered Pending (B02)."""
+    peer = Peer(make_session(version=version))
+    peer.answers["BootNotification"] = lambda p: {
+        "status": "Pending",
+        "currentTime": "2026-04-09T14:30:00Z",
+        "interval": 300,
+    }
+    peer.connect()
+    return peer
+
+
+def test_f06_b02_a_triggered_boot_while_pending_has_reason_triggered(version: OcppVersion) -> None:
+    peer = pending(version)
+    trigger = {"requestedMessage": "BootNotification"}
+    assert peer.send([2, "t", "TriggerMessage", trigger])[2] == {"status": "Accepted"}
+    assert [p["reason"] for p in peer.payloads("BootNotification")] == ["PowerUp", "Triggered"]
+    peer.answers["BootNotification"] = lambda p: {
+        "status": "Accepted",
+        "currentTime": "2026-04-09T14:30:00Z",
+        "interval": 300,
+    }
+    assert peer.send([2, "u", "TriggerMessage", trigger])[2] == {"status": "Accepted"}
+    assert peer.session.charger.accepted
+    # F06.FR.17: once accepted, a BootNotification is no longer triggered.
+    assert peer.send([2, "v", "TriggerMessage", trigger])[2] == {"status": "Rejected"}
+    assert [p["reason"] for p in peer.payloads("BootNotification")] == ["PowerUp"] + [
+        "Triggered"
+    ] * 2
+
+
+def test_f06_a_transaction_event_trigger_without_a_transaction_is_rejected(
+    version: OcppVersion,
+) -> None:
+    peer = booted(version, connectors=2)
+    n = len(peer.calls)
+    trigger: dict[str, Any] = {"requestedMessage": "TransactionEvent"}
+    assert peer.send([2, "t", "TriggerMessage", trigger])[2] == {"status": "Rejected"}
+    assert peer.calls[n:] == []
+    start(peer, None)  # on EVSE 1
+    n = len(peer.calls)
+    trigger["evse"] = {"id": 2}
+    assert peer.send([2, "u", "TriggerMessage", trigger])[2] == {"status": "Rejected"}
+    assert peer.calls[n:] == []  # nothing is sent: no MeterValues, no event
+
+
+def test_f06_fr_07_a_transaction_event_trigger_sends_updated_with_trigger(
+    version: OcppVersion,
+) -> None:
+    peer = booted(version, connectors=2)
+    start(peer, None)  # on EVSE 1
+    started = events(peer)[0]
+    tx = started["transactionInfo"]["transactionId"]
+    for message_id, trigger in (
+        ("t", {"requestedMessage": "TransactionEvent", "evse": {"id": 1}}),
+        ("u", {"requestedMessage": "TransactionEvent"}),
+    ):
+        n = len(peer.calls)
+        assert peer.send([2, message_id, "TriggerMessage", trigger])[2] == {"status": "Accepted"}
+        assert [a for _, a, _ in peer.calls[n:]] == ["TransactionEvent"]
+        event = peer.calls[-1][2]
+        assert (event["eventType"], event["triggerReason"]) == ("Updated", "Trigger")
+        assert event["transactionInfo"]["transactionId"] == tx
+        assert {v["context"] for v in event["meterValue"][0]["sampledValue"]} == {"Trigger"}
+    assert [e["seqNo"] for e in events(peer)] == [0, 1, 2]
+
+
+def test_f06_fr_06_a_meter_values_trigger_sends_meter_values_in_a_transaction_too(
+    version: OcppVersion,
+) -> None:
+    peer = booted(version, connectors=2)
+    start(peer, None)  # on EVSE 1
+    n = len(peer.calls)
+    trigger: dict[str, Any] = {"requestedMessage": "MeterValues", "evse": {"id": 1}}
+    assert peer.send([2, "t", "TriggerMessage", trigger])[2] == {"status": "Accepted"}
+    assert [a for _, a, _ in peer.calls[n:]] == ["MeterValues"]
+    values = peer.calls[-1][2]
+    assert values["evseId"] == 1
+    sampled = values["meterValue"][0]["sampledValue"]
+    # AlignedDataCtrlr.Measurands (default: the energy register), context Trigger.
+    assert [(v["measurand"], v["context"]) for v in sampled] == [
+        ("Energy.Active.Import.Register", "Trigger")
+    ]
+    n = len(peer.calls)
+    del trigger["evse"]
+    assert peer.send([2, "u", "TriggerMessage", trigger])[2] == {"status": "Accepted"}
+    assert [(a, p["evseId"]) for _, a, p in peer.calls[n:]] == [
+        ("MeterValues", 1),
+        ("MeterValues", 2),
+    ]
+    assert len(events(peer)) == 1  # the transaction saw only its Started event
+    # Nothing to measure (an AC charger has no state of charge): nothing to send.
+    item = {"component": {"name": "AlignedDataCtrlr"}, "variable": {"name": "Measurands"}}
+    for value in ("", "SoC"):
+        change = {"setVariableData": [{**item, "attributeValue": value}]}
+        assert (
+            peer.send([2, "s", "SetVariables", change])[2]["setVariableResult"][0][
+                "attributeStatus"
+            ]
+            == "Accepted"
+        )
+        assert peer.send([2, "v", "TriggerMessage", trigger])[2] == {"status": "Rejected"}
+
+
 def test_unsupported_and_unknown_requests(version: OcppVersion) -> None:
     peer = booted(version)
     assert peer.send([2, "a", "MakeCoffee", {}])[2] == "NotImplemented"

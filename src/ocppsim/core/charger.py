@@ -17,6 +17,7 @@ from typing import Any
 from ocppsim.core import memory, physics
 from ocppsim.core.connector import AUTHORIZING, ENDED, NEVER, RUNNING, Connector, Session
 from ocppsim.core.intents import (
+    STATION,
     ConnectorStatus,
     Intent,
     Reboot,
@@ -96,6 +97,8 @@ class Charger:
     _next_heartbeat: float = NEVER
     #: 2.x Reset OnIdle asked while a connector was busy: reset once every EV is unplugged.
     _reset_when_idle: bool = False
+    #: The charger's own status (``station_status``) last sent; None: report it again.
+    _station_reported: ConnectorStatus | None = None
     #: Counts changes of what must survive a power cut but leaves no transaction message
     #: (availability); the session snapshots the charger when it moves.
     revision: int = 0
@@ -185,8 +188,10 @@ class Charger:
                 self.heartbeat_interval = interval
             self._next_heartbeat = now + self.heartbeat_interval
             self.last_error = ""
+            # B01.FR.05, 1.6 §4.9: report the charger and every connector after a boot.
+            self._station_reported = None
             for c in self.connectors.values():
-                c.reported = None  # B01.FR.05: report every connector after a boot
+                c.reported = None
             self._report_changed_statuses(now)
             return
         self.registration = Registration(status)
@@ -207,6 +212,7 @@ class Charger:
         """After a Reset: power-up again, BootNotification first."""
         self.registration = Registration.NONE
         self._boot_reason = "RemoteReset"
+        self._station_reported = None
         for c in self.connectors.values():
             c.reported = None
 
@@ -329,7 +335,10 @@ class Charger:
                 self.stop(connector.id, reason, now)
 
     def set_error(self, code: str, now: float) -> None:
-        """Inject (or clear, with NoError) a fault; a fault ends running sessions."""
+        """Inject (or clear, with NoError) a fault; a fault ends running sessions. The charger
+        as a whole reports it too (1.6 connector 0: Faulted with the code, then Available)."""
+        if code != self.error_code:
+            self._station_reported = None  # a new code is news even while still Faulted
         self.error_code = code
         for connector in self.connectors.values():
             if code != ErrorCode.NO_ERROR:
@@ -341,6 +350,7 @@ class Charger:
             self._set_status(connector, self._resting_status(connector), now)
             if code == ErrorCode.NO_ERROR:
                 self._schedule_autopilot(connector, now)
+        self._report_station(now)
 
     def change_availability(self, connector_id: int, operative: bool, now: float) -> str:
         """ChangeAvailability: Accepted, or Scheduled while a session runs (1.6 §5.2)."""
@@ -366,6 +376,7 @@ class Charger:
             self.revision += 1
             if connector.session is None:
                 self._set_status(connector, self._resting_status(connector), now)
+        self._report_station(now)
         return "Scheduled" if scheduled else "Accepted"
 
     def reset_when_idle(self, now: float) -> bool:
@@ -393,18 +404,36 @@ class Charger:
         return True
 
     def trigger_status(self, connector_id: int | None, now: float) -> None:
+        """Report statuses again, changed or not (TriggerMessage): with ``connector_id`` None
+        the charger as a whole and every connector, with STATION (0) the charger as a whole
+        only (1.6 §5.17: connector 0 is the main controller), else that connector."""
+        if connector_id in (None, STATION):
+            self._station_reported = None
         for connector in self.connectors.values():
-            if connector_id in (None, 0, connector.id):
+            if connector_id in (None, connector.id):
                 connector.reported = None
         self._report_changed_statuses(now)
 
     def trigger_meter_values(self, connector_id: int | None, now: float) -> None:
+        """A meter reading of ``connector_id`` (None or 0: of every connector), asked for."""
         for connector in self.connectors.values():
             if connector_id in (None, 0, connector.id):
                 self._sample(connector, now, triggered=True)
 
+    def trigger_transaction_update(self, connector_id: int | None, now: float) -> bool:
+        """The state of the running transaction on ``connector_id`` (None: of every running
+        transaction), asked for: one reading each, ``of_transaction``. False if no
+        transaction runs there: there is nothing to send."""
+        found = False
+        for connector in self.connectors.values():
+            if connector_id in (None, connector.id) and connector.running_session() is not None:
+                self._sample(connector, now, triggered=True, of_transaction=True)
+                found = True
+        return found
+
     def trigger_boot(self) -> None:
-        self._outbox.append(SendBoot(self._boot_reason))
+        """A BootNotification the backend asked for (2.0.1 BootReasonEnum Triggered, F06)."""
+        self._outbox.append(SendBoot("Triggered"))
 
     def trigger_heartbeat(self) -> None:
         self._outbox.append(SendHeartbeat())
@@ -458,11 +487,14 @@ class Charger:
                 self._sample(connector, now)
         if s is not None and s.phase is ENDED and s.unplug_at <= now:
             connector.session = None
-            if connector.inoperative_scheduled:
+            scheduled = connector.inoperative_scheduled
+            if scheduled:
                 connector.operative = False
                 connector.inoperative_scheduled = False
                 self.revision += 1
             self._set_status(connector, self._resting_status(connector), now)
+            if scheduled:
+                self._report_station(now)  # the last connector may have made it Unavailable
             self._schedule_autopilot(connector, now)
         if self.autopilot and connector.next_auto_at <= now:
             connector.next_auto_at = NEVER
@@ -487,6 +519,17 @@ class Charger:
                 return connector
         raise Refused("every connector is busy or unavailable")
 
+    def station_status(self) -> ConnectorStatus:
+        """The charger as a whole (1.6 connector 0, the main controller, §4.9): Faulted with
+        a fault, Unavailable once every connector is inoperative (ChangeAvailability of the
+        whole charger, applied), else Available. Derived, so it needs no state of its own."""
+        if self.error_code != ErrorCode.NO_ERROR:
+            return ConnectorStatus.FAULTED
+        for connector in self.connectors.values():
+            if connector.operative:
+                return ConnectorStatus.AVAILABLE
+        return ConnectorStatus.UNAVAILABLE
+
     def _resting_status(self, connector: Connector) -> ConnectorStatus:
         if self.error_code != ErrorCode.NO_ERROR:
             return ConnectorStatus.FAULTED
@@ -505,8 +548,18 @@ class Charger:
             connector.reported = current
             self._outbox.append(SendStatus(connector.id, connector.status, current[1], now))
 
-    def _report_changed_statuses(self, now: float) -> None:
+    def _report_station(self, now: float) -> None:
+        """Report the charger as a whole (STATION) if its status changed since last sent."""
         if self.connected and self.accepted:
+            status = self.station_status()
+            if status != self._station_reported:
+                self._station_reported = status
+                self._outbox.append(SendStatus(STATION, status, str(self.error_code), now))
+
+    def _report_changed_statuses(self, now: float) -> None:
+        """The charger as a whole first, then each connector: what changed since last sent."""
+        if self.connected and self.accepted:
+            self._report_station(now)
             for connector in self.connectors.values():
                 self._report(connector, now)
 
@@ -524,7 +577,14 @@ class Charger:
         )
         self._set_status(connector, ConnectorStatus.CHARGING, now)
 
-    def _sample(self, connector: Connector, now: float, *, triggered: bool = False) -> None:
+    def _sample(
+        self,
+        connector: Connector,
+        now: float,
+        *,
+        triggered: bool = False,
+        of_transaction: bool = False,
+    ) -> None:
         """A meter reading (1.6 §4.7, 2.0.1 J01); a periodic one plans the next."""
         spec = self.spec
         s = connector.session
@@ -533,7 +593,13 @@ class Charger:
             if not triggered:
                 s.next_sample_at = now + spec.meter_interval
         self._outbox.append(
-            connector.sample(now, spec.charger_type, spec.max_power_kw, triggered=triggered)
+            connector.sample(
+                now,
+                spec.charger_type,
+                spec.max_power_kw,
+                triggered=triggered,
+                of_transaction=of_transaction,
+            )
         )
 
     def _end_session(

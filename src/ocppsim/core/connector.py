@@ -173,10 +173,17 @@ class Connector:
         )
 
     def sample(
-        self, now: float, kind: ChargerType, max_power_kw: float, *, triggered: bool
+        self,
+        now: float,
+        kind: ChargerType,
+        max_power_kw: float,
+        *,
+        triggered: bool,
+        of_transaction: bool = False,
     ) -> Sample:
         """A meter reading as of the last ``advance`` (the caller advances a running session
-        first); outside a session it shows the register at zero power."""
+        first); outside a session it shows the register at zero power. ``of_transaction``:
+        see ``Sample``."""
         s = self.session
         running = s is not None and s.phase is RUNNING
         power = s.power_kw if running and s is not None else 0.0
@@ -196,4 +203,5 @@ class Connector:
             e.phases,
             soc,
             triggered,
+            of_transaction,
         )

@@ -43,7 +43,12 @@ class Trigger(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SendBoot:
-    reason: str  # 2.x BootReasonEnum: PowerUp, RemoteReset, ...
+    reason: str  # 2.x BootReasonEnum: PowerUp, RemoteReset, Triggered, ...
+
+
+#: ``SendStatus.connector`` of the charger as a whole (its main controller): 1.6 reports it
+#: as connector 0 (1.6 §4.9); a version without such a status (2.x) sends nothing for it.
+STATION = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +58,7 @@ class SendHeartbeat:
 
 @dataclass(frozen=True, slots=True)
 class SendStatus:
-    connector: int
+    connector: int  # STATION (0) for the charger as a whole
     status: ConnectorStatus
     error_code: str
     timestamp: float
@@ -89,7 +94,11 @@ class Sample:
     current_a: float
     phases: int
     soc: float | None
+    #: Asked for by the backend (TriggerMessage) rather than due by the meter interval.
     triggered: bool = False
+    #: Triggered for the state of the running transaction (2.x TriggerMessage
+    #: TransactionEvent), not for a meter reading (TriggerMessage MeterValues).
+    of_transaction: bool = False
 
 
 @dataclass(frozen=True, slots=True)

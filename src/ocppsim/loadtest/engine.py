@@ -341,12 +341,14 @@ class LoadEngine:
 
     def _on_event(self, m: _Mass, event: RunnerEvent) -> None:
         """A failed dial settles the charger's batch; every failure and every disconnect that
-        was not the engine's own doing (switched off) is an error."""
+        was not the charger's own doing (switched off, reconfigured) is an error."""
         if event.kind == EventKind.CONNECT_FAILED:
             kind = _CONNECT_KINDS.get(event.reason, "connect_failed")
             self._error(m, kind, event.text or "")
             self._settle(m)
-        elif event.kind == EventKind.DISCONNECTED and event.reason != Reason.SWITCHED_OFF:
+        elif event.kind == EventKind.DISCONNECTED and not (
+            event.reason is not None and event.reason.by_the_charger
+        ):
             self._error(m, "disconnect", event.text or "")
 
     def _on_answer(self, m: _Mass, action: str, seconds: float, outcome: str) -> None:

@@ -27,7 +27,8 @@ class Reason(StrEnum):
 
     A failed dial carries the transport's kind (``TransportError.kind``) or ``config`` (the
     charger's own settings forbid the dial); a disconnect is either the charger's own doing
-    (switched off) or the backend's or the network's (closed).
+    (switched off, reconfigured: ``by_the_charger``) or the backend's or the network's
+    (closed).
     """
 
     REFUSED = "refused"
@@ -40,6 +41,10 @@ class Reason(StrEnum):
     CONFIG = "config"
     #: ``Runner.close``: the charger was switched off or removed; not an error.
     SWITCHED_OFF = "switched_off"
+    #: ``Runner.close`` because a setting the connection depends on changed (backend URL,
+    #: security profile, password, CA, OCPP version, connectors): it reconnects at once with
+    #: the new one; not an error.
+    RECONFIGURED = "reconfigured"
     #: The backend closed the connection or it was lost.
     CLOSED = "closed"
 
@@ -50,7 +55,15 @@ class Reason(StrEnum):
             reason = cls(kind)
         except ValueError:
             return cls.OTHER
-        return reason if reason not in (cls.SWITCHED_OFF, cls.CLOSED) else cls.OTHER
+        return (
+            reason if reason not in (cls.SWITCHED_OFF, cls.RECONFIGURED, cls.CLOSED) else cls.OTHER
+        )
+
+    @property
+    def by_the_charger(self) -> bool:
+        """The charger closed the connection itself (switched off, reconfigured): a
+        disconnect for this reason is no error."""
+        return self in (Reason.SWITCHED_OFF, Reason.RECONFIGURED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -25,6 +25,7 @@ from ocppsim.core.state import ChargerState, live_state
 from ocppsim.protocol.common import Identity
 from ocppsim.protocol.outbox import Pacer
 from ocppsim.protocol.session import Session
+from ocppsim.runtime.events import Reason
 from ocppsim.runtime.journal import JournalError, JournalWriter
 from ocppsim.runtime.logbus import LogBus
 from ocppsim.runtime.runner import Endpoint, Runner
@@ -107,13 +108,13 @@ class Fleet:
         if current is None:
             await self._start(config)
             return None
-        old = current.config
-        if (old.version, old.endpoint, old.spec.num_connectors) != (
-            config.version,
-            config.endpoint,
-            config.spec.num_connectors,
-        ) or old.spec.charger_type != config.spec.charger_type:
-            meters = await self.remove(config.key)
+        changed = _restart_changes(current.config, config)
+        if changed:
+            meters = await self.remove(
+                config.key,
+                closing=(Reason.RECONFIGURED, f"configuration changed: {', '.join(changed)}"),
+                details={"changed": changed},
+            )
             await self._start(replace(config, meter_registers=meters or config.meter_registers))
             return None
         current.config = config
@@ -179,12 +180,19 @@ class Fleet:
         runner.start()
 
     async def remove(
-        self, key: Key, *, reason: StopReason = StopReason.POWER_LOSS
+        self,
+        key: Key,
+        *,
+        reason: StopReason = StopReason.POWER_LOSS,
+        closing: tuple[Reason, str] = (Reason.SWITCHED_OFF, "charger switched off"),
+        details: Mapping[str, object] | None = None,
     ) -> tuple[float, ...] | None:
         """Stop the charger: end its sessions, let the stop messages out, disconnect, and
         keep what it still owes its backend in the journal.
 
-        Returns its final meter registers (None if it was not running).
+        ``closing`` is why the connection ends, for the message log (with ``details``):
+        switched off, or reconfigured before it starts again. Returns its final meter
+        registers (None if it was not running).
         """
         current = self._running.pop(key, None)
         if current is None:
@@ -192,7 +200,7 @@ class Fleet:
         runner = current.runner
         charger = runner.session.charger
         runner.act(lambda: charger.stop_all(reason, self.clock()))
-        await runner.close()
+        await runner.close(reason=closing[0], text=closing[1], details=details)
         if self.journal is not None and current.config.charger_id:
             try:
                 await self.journal.flush(current.config.charger_id, runner)
@@ -268,6 +276,29 @@ class Fleet:
 
 def _mark(journal: JournalWriter, charger_id: int, runner: Runner) -> None:
     journal.mark(charger_id, runner)
+
+
+def _restart_changes(old: ChargerConfig, new: ChargerConfig) -> list[str]:
+    """The settings a running charger takes only by connecting again (the connection or the
+    charger is built from them), in words for the message log; empty: adjust in place."""
+    a, b = old.endpoint, new.endpoint
+    # Basic Auth on or off, or TLS required or not, is a change of security profile; the
+    # credentials changing while on is a new password.
+    profile = (a.basic_auth is None, a.require_tls) != (b.basic_auth is None, b.require_tls)
+    checks = (
+        (old.version != new.version, "OCPP version"),
+        (a.url != b.url, "backend URL"),
+        (profile, "security profile"),
+        (not profile and a.basic_auth != b.basic_auth, "Basic Auth password"),
+        (a.ca_certificate_pem != b.ca_certificate_pem, "CA certificate"),
+        (a.source_address != b.source_address, "source address"),
+        (old.spec.num_connectors != new.spec.num_connectors, "number of connectors"),
+        (old.spec.charger_type != new.spec.charger_type, "charger type"),
+    )
+    changed = [words for differs, words in checks if differs]
+    if not changed and a != b:
+        changed.append("connection settings")  # a field added to Endpoint later
+    return changed
 
 
 def _registers(charger: Charger) -> tuple[float, ...]:

@@ -14,7 +14,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -118,8 +118,19 @@ class Runner:
     def start(self) -> None:
         self._dial_soon(0.0)
 
-    async def close(self, *, drain: bool = True) -> None:
-        """Stop for good; with ``drain``, first let queued messages and answers finish."""
+    async def close(
+        self,
+        *,
+        drain: bool = True,
+        reason: Reason = Reason.SWITCHED_OFF,
+        text: str = "charger switched off",
+        details: Mapping[str, object] | None = None,
+    ) -> None:
+        """Stop for good; with ``drain``, first let queued messages and answers finish.
+
+        ``reason`` and ``text`` are why, for the disconnected event (and ``text`` for the close
+        frame): the charger switched off, or ``Reason.RECONFIGURED`` when it closes to connect
+        again with a changed setting; ``details`` go into the event."""
         if drain and self.connected and not self.session.quiet():
             await self._wait_drained()
         self._closing = True
@@ -127,11 +138,11 @@ class Runner:
         if self._dialing is not None:
             self._dialing.cancel()
         if self.connection is not None:
-            self.connection.close(1000, "charger switched off")
+            self.connection.close(1000, text)
         if self.connected:
             self.connected = False
             self.session.disconnected(self.clock())
-            self._event(EventKind.DISCONNECTED, Reason.SWITCHED_OFF, "charger switched off")
+            self._event(EventKind.DISCONNECTED, reason, text, **(details or {}))
             self._flush()
 
     async def _wait_drained(self) -> None:

@@ -78,7 +78,8 @@ def heartbeat() -> Outgoing:
 
 
 def status_notification(intent: SendStatus) -> Outgoing:
-    """StatusNotification (1.6 §4.9): the core speaks 1.6 ChargePointStatus already."""
+    """StatusNotification (1.6 §4.9): the core speaks 1.6 ChargePointStatus already, and
+    its STATION status is connector 0, the charge point's main controller."""
     payload = {
         "connectorId": intent.connector,
         "errorCode": intent.error_code,

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 def trigger_message(a: V16Adapter, p: Payload, now: float) -> Payload:
     """TriggerMessage (1.6 §5.17): answered first, the requested message follows. An unknown
     connector is Rejected; messages ocppsim cannot send (diagnostics and firmware status) are
-    NotImplemented."""
+    NotImplemented. StatusNotification for connectorId 0 is the charge point's own status
+    (§4.9); without connectorId, the charge point's and every connector's."""
     c = a.charger
     connector = p.get("connectorId")
     if connector is not None and connector != 0 and connector not in c.connectors:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ocppsim.core.intents import ConnectorStatus, SendStatus
+from ocppsim.core.intents import STATION, ConnectorStatus, SendStatus
 from ocppsim.protocol.adapter import Handler
 from ocppsim.protocol.common import Payload, iso
 from ocppsim.protocol.rpc import Outgoing
@@ -29,7 +29,10 @@ CONNECTOR_STATUS = {
 def status_notification(a: V201Adapter, intent: SendStatus) -> Outgoing | None:
     """StatusNotification (G01): each core connector is EVSE n, connector 1. Several core
     statuses are one 2.x status (Occupied), so only a real change is reported;
-    ``a.reported`` is cleared by a boot (B01.FR.05) and a triggered StatusNotification."""
+    ``a.reported`` is cleared by a boot (B01.FR.05) and a triggered StatusNotification.
+    The station as a whole has no StatusNotification in 2.x (G01 reports connectors): none."""
+    if intent.connector == STATION:
+        return None
     status = CONNECTOR_STATUS[intent.status]
     if a.reported.get(intent.connector) == status:
         return None

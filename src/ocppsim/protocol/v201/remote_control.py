@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ocppsim.core.intents import StopReason
+from ocppsim.core.model import ChargerType
 from ocppsim.protocol.adapter import Handler, start_remotely
 from ocppsim.protocol.common import Payload
 
@@ -42,9 +43,14 @@ def unlock_connector(a: V201Adapter, p: Payload, now: float) -> Payload:
 
 
 def trigger_message(a: V201Adapter, p: Payload, now: float) -> Payload:
-    """TriggerMessage (F06): answered first, the requested message follows. A station already
-    accepted refuses a BootNotification (F06.FR.17); a triggered StatusNotification is sent
-    even without a change."""
+    """TriggerMessage (F06): answered first (F06.FR.04), the requested message follows.
+
+    BootNotification (reason Triggered) only while not accepted (F06.FR.17: Pending, B02).
+    A triggered StatusNotification is sent even without a change. MeterValues: one per EVSE
+    (or the given one) with AlignedDataCtrlr.Measurands, a transaction or not (F06.FR.06).
+    TransactionEvent: Updated with triggerReason Trigger for the running transaction of the
+    EVSE, or of every EVSE without one (F06.FR.07); with none there is nothing to send, so
+    the answer is Rejected (as libocpp and EVerest's F06 test)."""
     c = a.charger
     evse = p.get("evse", {}).get("id")
     if evse is not None and evse not in c.connectors:
@@ -61,11 +67,23 @@ def trigger_message(a: V201Adapter, p: Payload, now: float) -> Payload:
                 if evse in (None, connector):
                     a.reported.pop(connector, None)
             c.trigger_status(evse, now)
-        case "MeterValues" | "TransactionEvent":
-            c.trigger_meter_values(evse, now)
+        case "MeterValues":
+            if not _measurable(a, a.model.value("AlignedDataCtrlr", "Measurands")):
+                return {"status": "Rejected"}  # nothing the station can measure: no message
+            c.trigger_meter_values(evse, now)  # F06.FR.06
+        case "TransactionEvent":
+            if not c.trigger_transaction_update(evse, now):
+                return {"status": "Rejected"}  # no transaction there
         case _:
             return {"status": "NotImplemented"}
     return {"status": "Accepted"}
+
+
+def _measurable(a: V201Adapter, measurands: str) -> bool:
+    """Whether a reading of ``measurands`` has a value to send (a MeterValues needs one):
+    every measurand ocppsim samples has, except the state of charge of an AC charger."""
+    dc = a.charger.spec.charger_type == ChargerType.DC
+    return any(m and (m != "SoC" or dc) for m in measurands.split(","))
 
 
 HANDLERS: Mapping[str, Handler[V201Adapter]] = {

@@ -119,11 +119,17 @@ def transaction_event(a: V201Adapter, payload: Payload, ref: int | None) -> Outg
 
 def sample(a: V201Adapter, s: Sample) -> Outgoing:
     """A meter reading: TransactionEvent Updated in a transaction (J02, triggerReason
-    MeterValuePeriodic or Trigger), MeterValues outside one (J01), of the measurands in
-    SampledDataCtrlr.TxUpdatedMeasurands."""
-    measurands = a.model.value("SampledDataCtrlr", "TxUpdatedMeasurands")
+    MeterValuePeriodic, or Trigger when asked for the transaction, F06.FR.07), MeterValues
+    outside one (J01), of the measurands in SampledDataCtrlr.TxUpdatedMeasurands. A reading
+    asked for by TriggerMessage MeterValues is MeterValues of AlignedDataCtrlr.Measurands, in
+    a transaction too (F06.FR.06)."""
+    meter_only = s.triggered and not s.of_transaction
+    if meter_only:
+        measurands = a.model.value("AlignedDataCtrlr", "Measurands")
+    else:
+        measurands = a.model.value("SampledDataCtrlr", "TxUpdatedMeasurands")
     ref = s.ref
-    tx = a.tx.get(ref) if ref is not None else None
+    tx = a.tx.get(ref) if ref is not None and not meter_only else None
     context = "Trigger" if s.triggered else "Sample.Periodic"
     meter_value = [
         {
