@@ -9,9 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ocppsim.store.db import sqlite_url
+from ocppsim.transport import MAX_FRAME_BYTES, MIN_FRAME_BYTES
 
 DEFAULT_PORT = 8080
 DEMO_CSMS_PORT = 9000
+#: The most OCPPSIM_MAX_FRAME_BYTES may be: a frame up to 4 times the maximum is read whole
+#: before it is refused, so this bounds what one connection may buffer (64 MiB).
+MAX_FRAME_BYTES_LIMIT = 16 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +32,10 @@ class Config:
     ``OCPPSIM_SIGNUP`` (``1``/``0``: may visitors of the web UI create accounts; default on
     when the server listens on a loopback address only; an administrator can change it later),
     ``OCPPSIM_ALLOWED_HOSTS`` (comma-separated names the ``Host`` header may carry, ``*`` for
-    any; default: the loopback names when listening on loopback, else any).
+    any; default: the loopback names when listening on loopback, else any),
+    ``OCPPSIM_MAX_FRAME_BYTES`` (the largest WebSocket frame a charger takes from its backend;
+    default 1 MiB, at least 64 KiB, at most 16 MiB; a larger CALL is refused with a CALLERROR,
+    see docs/api.md).
     """
 
     database_url: str
@@ -48,6 +55,8 @@ class Config:
     signup: bool | None = None
     #: Host header names the server answers (DNS rebinding); None: derived from ``host``.
     allowed_hosts: tuple[str, ...] | None = None
+    #: The largest frame a charger takes from its backend, in bytes.
+    max_frame_bytes: int = MAX_FRAME_BYTES
 
     @property
     def host_allowlist(self) -> frozenset[str] | None:
@@ -86,6 +95,7 @@ class Config:
             loadtest_source_addresses=_addresses(env.get("OCPPSIM_LOADTEST_SOURCE_ADDRESSES", "")),
             signup=_flag(env, "OCPPSIM_SIGNUP"),
             allowed_hosts=_names(env.get("OCPPSIM_ALLOWED_HOSTS")),
+            max_frame_bytes=_frame_bytes(env),
         )
 
 
@@ -101,6 +111,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _frame_bytes(env: Mapping[str, str]) -> int:
+    value = _int(env, "OCPPSIM_MAX_FRAME_BYTES", MAX_FRAME_BYTES)
+    if not MIN_FRAME_BYTES <= value <= MAX_FRAME_BYTES_LIMIT:
+        raise ConfigError(
+            f"OCPPSIM_MAX_FRAME_BYTES must be between {MIN_FRAME_BYTES} and "
+            f"{MAX_FRAME_BYTES_LIMIT} bytes, not {value}"
+        )
+    return value
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool | None:

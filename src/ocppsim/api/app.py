@@ -198,7 +198,7 @@ def create_app(config: Config, *, services: Services | None = None) -> FastAPI:
             yield
             return
         csms = await _start_demo_csms(config) if config.demo_csms else None
-        fleet = Fleet() if config.run_chargers else None
+        fleet = Fleet(max_frame_bytes=config.max_frame_bytes) if config.run_chargers else None
         opened = await Services.open(
             config.database_url,
             fleet=fleet,

@@ -26,6 +26,7 @@ from ocppsim.protocol.common import Identity
 from ocppsim.protocol.session import Session
 from ocppsim.runtime.logbus import LogBus
 from ocppsim.runtime.runner import Endpoint, Runner
+from ocppsim.transport import MAX_FRAME_BYTES
 
 log = logging.getLogger("ocppsim.runtime")
 
@@ -70,10 +71,12 @@ class Fleet:
         backoff: BackOff | None = None,
         clock: Callable[[], float] = time.time,
         message_timeout: float = 30.0,
+        max_frame_bytes: int = MAX_FRAME_BYTES,
     ) -> None:
         self.backoff = backoff or BackOff()
         self.clock = clock
         self.message_timeout = message_timeout
+        self.max_frame_bytes = max_frame_bytes
         #: Where the chargers' frames and connection events go (the OCPP message log).
         self.log_bus: LogBus | None = None
         self._running: dict[Key, _Running] = {}
@@ -151,6 +154,7 @@ class Fleet:
             clock=self.clock,
             on_frames=None if bus is None else partial(bus.frames, *key),
             on_event=None if bus is None else partial(bus.event, *key),
+            max_frame_bytes=self.max_frame_bytes,
         )
         self._running[key] = _Running(config, runner)
         charger.set_autopilot(config.mode == Mode.AUTOPILOT, self.clock())
