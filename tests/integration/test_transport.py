@@ -296,6 +296,7 @@ async def test_an_oversized_frame_the_handler_refuses_closes_with_1009(
     assert sink.closed == ["frame of 100000 bytes exceeds the maximum of 65536"]
     assert sink.texts == []
     await wait_until(lambda: peer.close_codes == [1009])
+    del conn  # what is left of the connection goes: an unread error would now be reported
     assert_no_loop_errors(caplog)
 
 
@@ -319,6 +320,7 @@ async def test_a_frame_beyond_the_hard_cap_is_refused_from_its_header(
     assert sink.texts == []
     assert sink.oversized == []
     await wait_until(lambda: peer.close_codes == [1009])
+    del conn  # what is left of the connection goes: an unread error would now be reported
     assert_no_loop_errors(caplog)
 
 
@@ -339,6 +341,30 @@ async def test_a_handler_error_closes_instead_of_crashing(peer: Peer) -> None:
     conn = await connect(f"ws://127.0.0.1:{port}/CP-1", sink, OPTIONS)
     conn.send_text("x")
     await wait_until(lambda: len(sink.closed) == 1)
+
+
+async def test_a_handler_error_on_close_is_logged_not_left_in_a_future(
+    peer: Peer, caplog: pytest.LogCaptureFixture
+) -> None:
+    class FailsOnClose(Sink):
+        def on_closed(self, reason: str) -> None:
+            super().on_closed(reason)
+            raise RuntimeError("boom on close")
+
+    async def close_politely(connection: ServerConnection) -> None:
+        await connection.close(1001, "maintenance")
+
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    peer.on_connect = close_politely
+    port = await peer.start()
+    sink = FailsOnClose()
+    conn = await connect(f"ws://127.0.0.1:{port}/CP-1", sink, OPTIONS)
+    conn.send_text("misbehave")
+    await wait_until(lambda: len(sink.closed) == 1)
+    await asyncio.sleep(0.05)
+    del conn  # what is left of the connection goes: an unread error would now be reported
+    assert_no_loop_errors(caplog)
+    assert "the charger failed on a closed connection" in caplog.text
 
 
 async def test_source_address(peer: Peer) -> None:
@@ -381,6 +407,9 @@ async def test_a_silent_peer_is_detected_by_ping() -> None:
         await connect(f"ws://127.0.0.1:{port}/CP-1", sink, options)
         await wait_until(lambda: len(sink.closed) == 1, timeout=3)
         assert loop.time() - started < 0.3 + 0.3 + 1
+        # The reason is picows's own close frame, not "connection lost".
+        assert sink.closed[0].startswith("closed by the charger (1001 ")
+        assert "ping" in sink.closed[0]
     finally:
         server.close()
         await server.wait_closed()

@@ -40,7 +40,8 @@ class Reason(StrEnum):
     CONFIG = "config"
     #: ``Runner.close``: the charger was switched off or removed; not an error.
     SWITCHED_OFF = "switched_off"
-    #: The backend closed the connection or it was lost.
+    #: The backend closed the connection, it was lost, or the charger closed it over what the
+    #: backend sent (a frame over the maximum, a binary frame); the text says which.
     CLOSED = "closed"
 
     @classmethod

@@ -289,7 +289,11 @@ class _Listener(WSListener):
             _collect_disconnect_error(transport)
         if self.ready:
             reason = self.close_reason or "connection lost"
-            self.handler.on_closed(reason)
+            try:
+                self.handler.on_closed(reason)
+            except Exception:
+                # Raised into picows, it would become one more stored error nobody reads.
+                log.exception("the charger failed on a closed connection")
 
     def _picows_reason(self, transport: WSTransport) -> str:
         """The reason picows gave in the close frame it sent, in our words where we have them."""
