@@ -281,6 +281,27 @@ async def test_an_oversized_frame_goes_to_the_handler_by_its_head(peer: Peer) ->
     conn.close()
 
 
+async def test_an_oversized_frame_sent_with_the_handshake_keeps_its_place(peer: Peer) -> None:
+    """Early frames are handed over in order, an oversized one (as its head) included."""
+    big = '[2,"e2","DataTransfer",{"data":"' + "q" * 70_000 + '"}]'
+    peer.greeting = ['[2,"e1","Heartbeat",{}]', big, '[2,"e3","Heartbeat",{}]']
+    port = await peer.start()
+    order: list[str] = []
+
+    class Ordered(Sink):
+        def on_text(self, text: str) -> None:
+            order.append(text[:9])
+
+        def on_oversized(self, head: str, why: str) -> bool:
+            order.append(head[:9])
+            return True
+
+    conn = await connect(f"ws://127.0.0.1:{port}/CP-1", Ordered(), SMALL)
+    await wait_until(lambda: len(order) == 3)
+    assert order == ['[2,"e1","', '[2,"e2","', '[2,"e3","']
+    conn.close()
+
+
 async def test_an_oversized_frame_the_handler_refuses_closes_with_1009(
     peer: Peer, caplog: pytest.LogCaptureFixture
 ) -> None:

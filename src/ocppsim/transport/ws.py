@@ -201,8 +201,10 @@ class _Listener(WSListener):
             except UnicodeDecodeError:
                 self._fail(transport, WSCloseCode.INVALID_TEXT, "backend sent invalid UTF-8")
                 return
-            if not self._keep_early(text):
+            if self.ready and not self.early:
                 self._deliver(text)
+            else:
+                self._keep_early(text)
         elif kind == WSMsgType.CLOSE:
             if transport.is_close_frame_sent:
                 # The backend answers a close we began (or picows did): the handshake is
@@ -219,18 +221,15 @@ class _Listener(WSListener):
         elif kind == WSMsgType.BINARY:
             self._fail(transport, WSCloseCode.UNSUPPORTED_DATA, "backend sent a binary frame")
 
-    def _keep_early(self, item: str | tuple[str, str]) -> bool:
-        """Keep a frame that arrives before the caller has the connection (True: kept)."""
-        if self.ready and not self.early:
-            return False
-        # A backend may send a CALL at once after accepting; it must not be lost, and what
-        # comes after it waits until it has been handed over.
+    def _keep_early(self, item: str | tuple[str, str]) -> None:
+        """Keep a frame that arrives before the caller has the connection, or while earlier
+        ones still wait: a backend may send a CALL at once after accepting; it must not be
+        lost, and what comes after it waits until it has been handed over."""
         if len(self.early) >= EARLY_FRAMES_MAX:
             if self.transport is not None:
                 self._fail(self.transport, WSCloseCode.POLICY_VIOLATION, "too many early frames")
         else:
             self.early.append(item)
-        return True
 
     def _oversized(self, transport: WSTransport, frame: WSFrame) -> None:
         """A text frame over the maximum: only its beginning is read (an OCPP-J message names
@@ -238,8 +237,10 @@ class _Listener(WSListener):
         why = too_big(frame.payload_size, self.options.max_frame_size)
         head = bytes(frame.get_payload_as_memoryview()[:OVERSIZED_HEAD_BYTES])
         item = (head.decode("utf-8", "replace"), why)
-        if not self._keep_early(item):
+        if self.ready and not self.early:
             self._deliver_oversized(*item)
+        else:
+            self._keep_early(item)
 
     def _deliver(self, text: str) -> None:
         try:
