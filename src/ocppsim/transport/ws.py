@@ -183,10 +183,7 @@ class _Listener(WSListener):
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         kind = frame.msg_type
         if kind == WSMsgType.TEXT:
-            if transport.is_close_frame_sent:
-                # Closing (our close, or picows's after a protocol error): nothing more is
-                # executed. This also drops a frame picows refused from its header for its
-                # size, whose payload it still reads and hands over once complete.
+            if self.closing:  # our close is under way: nothing more is executed
                 return
             if not frame.fin:
                 self._fail(
@@ -194,7 +191,15 @@ class _Listener(WSListener):
                 )
                 return
             if frame.payload_size > self.options.max_frame_size:
-                self._oversized(transport, frame)
+                if transport.is_close_frame_sent:
+                    # A frame over picows's cap: picows refused it from its header and sent
+                    # 1009, yet reads its payload and hands the frame over once complete, and
+                    # then the frames after it. None of them is executed (checked here, off
+                    # the path of every normal frame: this one always comes first).
+                    self.closing = True
+                    self._closed_by_picows(transport)
+                else:
+                    self._oversized(transport, frame)
                 return
             try:
                 text = frame.get_payload_as_utf8_text()
@@ -283,11 +288,8 @@ class _Listener(WSListener):
         if self.closed:
             return
         self.closed = True
-        if not self.close_reason and transport.is_close_frame_sent:
-            # picows closed on its own (a protocol error, a frame over its cap, no pong):
-            # say why, and collect the error it keeps for ``wait_disconnected``.
-            self.close_reason = self._picows_reason(transport)
-            _collect_disconnect_error(transport)
+        if transport.is_close_frame_sent:
+            self._closed_by_picows(transport)
         if self.ready:
             reason = self.close_reason or "connection lost"
             try:
@@ -295,6 +297,14 @@ class _Listener(WSListener):
             except Exception:
                 # Raised into picows, it would become one more stored error nobody reads.
                 log.exception("the charger failed on a closed connection")
+
+    def _closed_by_picows(self, transport: WSTransport) -> None:
+        """A close frame went out: if not by us (no reason of ours), picows closed on its own
+        (a protocol error, a frame over its cap, no pong). Say why, and collect the error it
+        keeps for ``wait_disconnected``."""
+        if not self.close_reason:
+            self.close_reason = self._picows_reason(transport)
+            _collect_disconnect_error(transport)
 
     def _picows_reason(self, transport: WSTransport) -> str:
         """The reason picows gave in the close frame it sent, in our words where we have them."""
