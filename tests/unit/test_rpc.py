@@ -445,6 +445,7 @@ def test_1_6j_4_2_3_and_2_x_part4_4_3_an_oversized_call_gets_formation_or_format
         "SetVariables",
     )
     assert TOO_BIG in received.payload
+    assert "setVariableData" not in received.payload  # the envelope only, never the payload
     assert (reply.kind, reply.message_id, reply.action) == (CALLERROR, "o1", "SetVariables")
     assert (rpc.frames_received, rpc.frames_sent) == (1, 1)
 

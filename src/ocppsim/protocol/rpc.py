@@ -306,7 +306,10 @@ class Rpc:
         message_id, action = (found[2], found[3]) if found else ("", "")
         log.info("oversized frame from backend (%s): %.80r", why, head)
         if self.record_frames:
-            shown = f"{head[:_OVERSIZED_SHOWN]}… ({why}; not read)"
+            # Of a readable CALL only its envelope: its payload may hold a secret that the
+            # log's redaction cannot find in a fragment.
+            start = found[0].strip() if found else head[:_OVERSIZED_SHOWN]
+            shown = f"{start} … ({why}; not read)"
             self.frames.append(Frame("received", 0, message_id, action, shown, now))
         if kind == CALL:
             self._reply_error(message_id, action, self.dialect.formation, why, now)

@@ -8,8 +8,8 @@ The password never appears in a log line or an error message.
 Frames are bounded: a text frame up to ``max_frame_size`` is delivered; a larger one is never
 delivered as text: the handler gets its first bytes (``on_oversized``) to refuse it by id, or
 the connection closes with 1009. Beyond ``HARD_CAP_FACTOR`` times the maximum picows refuses
-the frame from its header (1009) and its payload is never read into a message. The read buffer
-starts at ``READ_BUFFER`` and grows only while a larger frame arrives.
+the frame from its header (1009) and drops the connection; the frame is never parsed. The read
+buffer starts at ``READ_BUFFER`` and grows only while a larger frame arrives.
 """
 
 from __future__ import annotations
@@ -51,14 +51,13 @@ READ_BUFFER = 2048
 #: How long a charger that closes waits for the backend's close frame before dropping TCP.
 CLOSE_TIMEOUT = 2.0
 
-#: The largest frame a charger takes by default (``OCPPSIM_MAX_FRAME_BYTES``), and the least
-#: that may be set: OCPP names no limit, and 2.0.1 backends send 64 KiB+ GetReport-sized
-#: messages (libocpp's MaxMessageSize default is 65,000).
+#: The largest frame a charger takes by default (``OCPPSIM_MAX_FRAME_BYTES``; OCPP names no
+#: limit), and the least that may be set (about libocpp's default MaxMessageSize, 65,000).
 MAX_FRAME_BYTES = 1 << 20
 MIN_FRAME_BYTES = 1 << 16
 #: A frame up to this many times the maximum is still received whole, so that its beginning
 #: can be read and the CALL it holds refused by id; a larger one is refused by picows from its
-#: header alone (1009), before its payload is buffered.
+#: header alone (1009, then the connection is dropped), and never parsed.
 HARD_CAP_FACTOR = 4
 #: How much of an oversized frame is read: enough for ``[2, "<36-char id>", "<action>",``
 #: with generous whitespace; the rest is never decoded.
