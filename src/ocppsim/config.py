@@ -9,9 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ocppsim.store.db import sqlite_url
+from ocppsim.transport import MAX_FRAME_BYTES, MIN_FRAME_BYTES
 
 DEFAULT_PORT = 8080
 DEMO_CSMS_PORT = 9000
+#: The most OCPPSIM_MAX_FRAME_BYTES may be: a frame up to 4 times the maximum is read whole
+#: before it is refused, so this bounds what one connection may buffer (64 MiB).
+MAX_FRAME_BYTES_LIMIT = 16 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +34,11 @@ class Config:
     ``OCPPSIM_ALLOWED_HOSTS`` (comma-separated names the ``Host`` header may carry, ``*`` for
     any; default: the loopback names when listening on loopback, else any),
     ``OCPPSIM_REPLAY_RATE`` (transaction messages a second one charger replays after an outage
-    or a restart; default 5) and ``OCPPSIM_REPLAY_MAX_RATE`` (the same over all chargers of
-    the server; default 200).
+    or a restart; default 5), ``OCPPSIM_REPLAY_MAX_RATE`` (the same over all chargers of
+    the server; default 200) and
+    ``OCPPSIM_MAX_FRAME_BYTES`` (the largest WebSocket frame a charger takes from its backend;
+    default 1 MiB, at least 64 KiB, at most 16 MiB; a larger CALL is refused with a CALLERROR,
+    see docs/api.md).
     """
 
     database_url: str
@@ -54,6 +61,8 @@ class Config:
     #: Pace of a replayed backlog of transaction messages: per charger, and server-wide.
     replay_rate: float = 5.0
     replay_max_rate: float = 200.0
+    #: The largest frame a charger takes from its backend, in bytes.
+    max_frame_bytes: int = MAX_FRAME_BYTES
 
     @property
     def host_allowlist(self) -> frozenset[str] | None:
@@ -94,6 +103,7 @@ class Config:
             allowed_hosts=_names(env.get("OCPPSIM_ALLOWED_HOSTS")),
             replay_rate=_rate(env, "OCPPSIM_REPLAY_RATE", 5.0),
             replay_max_rate=_rate(env, "OCPPSIM_REPLAY_MAX_RATE", 200.0),
+            max_frame_bytes=_frame_bytes(env),
         )
 
 
@@ -122,6 +132,16 @@ def _rate(env: Mapping[str, str], name: str, default: float) -> float:
     if not 0.1 <= rate <= 100_000:
         raise ConfigError(f"{name} must be between 0.1 and 100000 messages a second")
     return rate
+
+
+def _frame_bytes(env: Mapping[str, str]) -> int:
+    value = _int(env, "OCPPSIM_MAX_FRAME_BYTES", MAX_FRAME_BYTES)
+    if not MIN_FRAME_BYTES <= value <= MAX_FRAME_BYTES_LIMIT:
+        raise ConfigError(
+            f"OCPPSIM_MAX_FRAME_BYTES must be between {MIN_FRAME_BYTES} and "
+            f"{MAX_FRAME_BYTES_LIMIT} bytes, not {value}"
+        )
+    return value
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool | None:

@@ -188,6 +188,29 @@ async def test_dropped_connections_callerrors_and_timeouts_are_errors_not_crashe
     assert "Authorize" in kinds["timeout"]
 
 
+async def test_mass_chargers_refuse_a_call_over_64_kib_by_id_and_stay_connected(
+    csms: DemoCsms, engine: LoadEngine
+) -> None:
+    """Mass chargers keep the 64 KiB frame maximum of load runs (reference L2): a 70 KB CALL
+    is never executed, it gets 1.6J §4.2.3 FormationViolation with its id, and the connection
+    stays (it used to be closed with 1009 after the CALL was executed)."""
+    engine.apply(plan(csms, 1, MassMode.CONNECT))
+    await reach(engine, lambda s: s.booted == 1)
+    head = '[2,"big-lt","ChangeConfiguration",'
+    body = '{"key":"HeartbeatInterval","value":"17"}]'
+    frame = head + " " * (70_000 - len(head) - len(body)) + body
+    await csms.send_raw("LT-00001", frame)
+    await csms.wait_for(lambda: csms.answer_to("LT-00001", "big-lt") is not None)
+    reply = csms.answer_to("LT-00001", "big-lt")
+    assert reply is not None
+    assert reply.payload[:2] == [
+        "FormationViolation",
+        "frame of 70000 bytes exceeds the maximum of 65536",
+    ]
+    assert csms.connects["LT-00001"] == 1
+    assert engine.snapshot().errors == 0
+
+
 async def test_a_refused_connection_is_an_error_and_the_ramp_goes_on(engine: LoadEngine) -> None:
     engine.apply(
         Plan(backend_url="ws://127.0.0.1:9", target=3, mode=MassMode.CONNECT, batch_size=1)

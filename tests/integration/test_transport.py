@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ class Peer:
     on_connect: Callable[[ServerConnection], Any] | None = None
     #: Frames sent at once after the handshake, before the charger says anything.
     greeting: list[str] = field(default_factory=list)
+    #: The close code of each connection that ended (the charger's, as the server saw it).
+    close_codes: list[int | None] = field(default_factory=list)
     server: Server | None = None
 
     async def start(self, **kwargs: Any) -> int:
@@ -53,22 +56,31 @@ class Peer:
     async def _serve(self, connection: ServerConnection) -> None:
         for text in self.greeting:
             await connection.send(text)
-        async for message in connection:
-            assert isinstance(message, str)
-            self.received.append(message)
-            if message == "misbehave" and self.on_connect is not None:
-                await self.on_connect(connection)
-            else:
-                await connection.send(f"echo:{message}")
+        try:
+            async for message in connection:
+                assert isinstance(message, str)
+                self.received.append(message)
+                if message == "misbehave" and self.on_connect is not None:
+                    await self.on_connect(connection)
+                else:
+                    await connection.send(f"echo:{message}")
+        finally:
+            self.close_codes.append(connection.close_code)
 
 
 class Sink:
-    def __init__(self) -> None:
+    def __init__(self, *, take_oversized: bool = False) -> None:
         self.texts: list[str] = []
         self.closed: list[str] = []
+        self.oversized: list[tuple[str, str]] = []
+        self.take_oversized = take_oversized
 
     def on_text(self, text: str) -> None:
         self.texts.append(text)
+
+    def on_oversized(self, head: str, why: str) -> bool:
+        self.oversized.append((head, why))
+        return self.take_oversized
 
     def on_closed(self, reason: str) -> None:
         self.closed.append(reason)
@@ -227,16 +239,117 @@ async def test_binary_frames_and_peer_close_are_reported(peer: Peer) -> None:
     assert "1001" in sink.closed[0]
 
 
-async def test_oversize_frames_close_the_connection(peer: Peer) -> None:
-    async def flood(connection: ServerConnection) -> None:
-        await connection.send("x" * 200_000)
+async def send_on_request(peer: Peer, *frames: str) -> None:
+    async def send(connection: ServerConnection) -> None:
+        for frame in frames:
+            await connection.send(frame)
 
-    peer.on_connect = flood
+    peer.on_connect = send
+
+
+SMALL = ConnectOptions(subprotocol="ocpp1.6", handshake_timeout=2.0, max_frame_size=64 * 1024)
+
+
+async def test_frames_up_to_the_maximum_are_delivered(peer: Peer) -> None:
+    """The default maximum is 1 MiB: a 200 KB frame (over picows's 64 KiB default) is text."""
+    big = "x" * 200_000
+    await send_on_request(peer, big)
     port = await peer.start()
     sink = Sink()
     conn = await connect(f"ws://127.0.0.1:{port}/CP-1", sink, OPTIONS)
     conn.send_text("misbehave")
-    await wait_until(lambda: len(sink.closed) == 1)  # picows answers 1009 and disconnects
+    await wait_until(lambda: sink.texts == [big])
+    assert sink.oversized == []
+    assert sink.closed == []
+    conn.close()
+
+
+async def test_an_oversized_frame_goes_to_the_handler_by_its_head(peer: Peer) -> None:
+    """Over the maximum, the handler gets the frame's first bytes and the reason, never the
+    text; when it takes the frame (answered it), the connection goes on."""
+    frame = '[2,"id-1","DataTransfer",{"data":"' + "y" * 100_000 + '"}]'
+    await send_on_request(peer, frame, "small after")
+    port = await peer.start()
+    sink = Sink(take_oversized=True)
+    conn = await connect(f"ws://127.0.0.1:{port}/CP-1", sink, SMALL)
+    conn.send_text("misbehave")
+    await wait_until(lambda: sink.texts == ["small after"])
+    [(head, why)] = sink.oversized
+    assert head == frame[:256]
+    assert why == f"frame of {len(frame)} bytes exceeds the maximum of 65536"
+    assert sink.closed == []
+    conn.close()
+
+
+async def test_an_oversized_frame_sent_with_the_handshake_keeps_its_place(peer: Peer) -> None:
+    """Early frames are handed over in order, an oversized one (as its head) included."""
+    big = '[2,"e2","DataTransfer",{"data":"' + "q" * 70_000 + '"}]'
+    peer.greeting = ['[2,"e1","Heartbeat",{}]', big, '[2,"e3","Heartbeat",{}]']
+    port = await peer.start()
+    order: list[str] = []
+
+    class Ordered(Sink):
+        def on_text(self, text: str) -> None:
+            order.append(text[:9])
+
+        def on_oversized(self, head: str, why: str) -> bool:
+            order.append(head[:9])
+            return True
+
+    conn = await connect(f"ws://127.0.0.1:{port}/CP-1", Ordered(), SMALL)
+    await wait_until(lambda: len(order) == 3)
+    assert order == ['[2,"e1","', '[2,"e2","', '[2,"e3","']
+    conn.close()
+
+
+async def test_an_oversized_frame_the_handler_refuses_closes_with_1009(
+    peer: Peer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The handler cannot answer it: 1009 (RFC 6455 §7.4.1) with the true reason, also when
+    the backend echoes the close (the reason is not "backend closed the connection")."""
+    frame = "z" * 100_000
+    await send_on_request(peer, frame)
+    port = await peer.start()
+    sink = Sink()
+    conn = await connect(f"ws://127.0.0.1:{port}/CP-1", sink, SMALL)
+    conn.send_text("misbehave")
+    await wait_until(lambda: len(sink.closed) == 1)
+    assert sink.closed == ["frame of 100000 bytes exceeds the maximum of 65536"]
+    assert sink.texts == []
+    await wait_until(lambda: peer.close_codes == [1009])
+    del conn  # what is left of the connection goes: an unread error would now be reported
+    assert_no_loop_errors(caplog)
+
+
+async def test_a_frame_beyond_the_hard_cap_is_refused_from_its_header(
+    peer: Peer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Beyond 4 times the maximum picows refuses the frame from its header (1009). Its bytes
+    still arrive and picows completes the frame after the close: it is never delivered. The
+    reason says the frame's size, and picows's stored error is collected (no "Future exception
+    was never retrieved")."""
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    frame = "w" * 300_000
+    await send_on_request(peer, frame, "after")
+    port = await peer.start()
+    sink = Sink(take_oversized=True)
+    conn = await connect(f"ws://127.0.0.1:{port}/CP-1", sink, SMALL)
+    conn.send_text("misbehave")
+    await wait_until(lambda: len(sink.closed) == 1)
+    assert sink.closed == ["frame of 300000 bytes exceeds the maximum of 65536"]
+    await asyncio.sleep(0.1)
+    assert sink.texts == []
+    assert sink.oversized == []
+    await wait_until(lambda: peer.close_codes == [1009])
+    del conn  # what is left of the connection goes: an unread error would now be reported
+    assert_no_loop_errors(caplog)
+
+
+def assert_no_loop_errors(caplog: pytest.LogCaptureFixture) -> None:
+    """No "Future exception was never retrieved" (nor any other asyncio complaint), once the
+    garbage collector has dropped what was left unread."""
+    gc.collect()
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
 
 
 async def test_a_handler_error_closes_instead_of_crashing(peer: Peer) -> None:
@@ -249,6 +362,30 @@ async def test_a_handler_error_closes_instead_of_crashing(peer: Peer) -> None:
     conn = await connect(f"ws://127.0.0.1:{port}/CP-1", sink, OPTIONS)
     conn.send_text("x")
     await wait_until(lambda: len(sink.closed) == 1)
+
+
+async def test_a_handler_error_on_close_is_logged_not_left_in_a_future(
+    peer: Peer, caplog: pytest.LogCaptureFixture
+) -> None:
+    class FailsOnClose(Sink):
+        def on_closed(self, reason: str) -> None:
+            super().on_closed(reason)
+            raise RuntimeError("boom on close")
+
+    async def close_politely(connection: ServerConnection) -> None:
+        await connection.close(1001, "maintenance")
+
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    peer.on_connect = close_politely
+    port = await peer.start()
+    sink = FailsOnClose()
+    conn = await connect(f"ws://127.0.0.1:{port}/CP-1", sink, OPTIONS)
+    conn.send_text("misbehave")
+    await wait_until(lambda: len(sink.closed) == 1)
+    await asyncio.sleep(0.05)
+    del conn  # what is left of the connection goes: an unread error would now be reported
+    assert_no_loop_errors(caplog)
+    assert "the charger failed on a closed connection" in caplog.text
 
 
 async def test_source_address(peer: Peer) -> None:
@@ -291,6 +428,9 @@ async def test_a_silent_peer_is_detected_by_ping() -> None:
         await connect(f"ws://127.0.0.1:{port}/CP-1", sink, options)
         await wait_until(lambda: len(sink.closed) == 1, timeout=3)
         assert loop.time() - started < 0.3 + 0.3 + 1
+        # The reason is picows's own close frame, not "connection lost".
+        assert sink.closed[0].startswith("closed by the charger (1001 ")
+        assert "ping" in sink.closed[0]
     finally:
         server.close()
         await server.wait_closed()

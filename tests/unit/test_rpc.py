@@ -413,6 +413,76 @@ def test_an_id_of_36_characters_is_accepted_and_37_refused() -> None:
     assert answer(rpc, [CALL, longest + "y", "Reset", {}], 1.0)[0][1] == "-1"
 
 
+# ---------------------------------------------------------------------- frames over the size limit
+
+TOO_BIG = "frame of 2000000 bytes exceeds the maximum of 1048576"
+
+
+@pytest.mark.parametrize("version", list(DIALECTS))
+@pytest.mark.parametrize(
+    "head",
+    [
+        '[2,"o1","SetVariables",{"setVariableData":[{"compo',
+        ' [ 2 ,\n  "o1" ,\n  "SetVariables" ,\n  {',  # pretty-printed
+    ],
+    ids=["compact", "pretty"],
+)
+def test_1_6j_4_2_3_and_2_x_part4_4_3_an_oversized_call_gets_formation_or_format_violation(
+    version: str, head: str
+) -> None:
+    """Only the head of the frame was read: the CALL is never executed, it is refused by id
+    with the dialect's "syntactically incorrect" code and the reason."""
+    dialect = DIALECTS[version]
+    rpc, backend = make_rpc(dialect)
+    assert rpc.receive_oversized(head, TOO_BIG, 1.0) is True
+    assert sent(rpc) == [[CALLERROR, "o1", dialect.formation, TOO_BIG, {}]]
+    assert backend.handled == []
+    received, reply = rpc.take_frames()
+    assert (received.direction, received.kind, received.message_id, received.action) == (
+        "received",
+        0,
+        "o1",
+        "SetVariables",
+    )
+    assert TOO_BIG in received.payload
+    assert "setVariableData" not in received.payload  # the envelope only, never the payload
+    assert (reply.kind, reply.message_id, reply.action) == (CALLERROR, "o1", "SetVariables")
+    assert (rpc.frames_received, rpc.frames_sent) == (1, 1)
+
+
+@pytest.mark.parametrize("version", list(DIALECTS))
+@pytest.mark.parametrize(
+    "head",
+    [
+        '[3,"o2",{"blob":"',  # a CALLRESULT: nothing to answer it with
+        '[4,"o2","GenericError","',
+        '[2,"o\\"2","Reset",{',  # an id with an escape is not read
+        '[2,"' + "x" * 37 + '","Reset",{',  # an id longer than 36 characters
+        '{"not": "an array"',
+        "\ufffd\ufffd garbage",
+        '[2,"o2"',  # cut before the action
+    ],
+)
+def test_an_oversized_frame_without_a_readable_call_is_left_to_the_caller(
+    version: str, head: str
+) -> None:
+    rpc, backend = make_rpc(DIALECTS[version])
+    assert rpc.receive_oversized(head, TOO_BIG, 1.0) is False  # the caller closes with 1009
+    assert sent(rpc) == []
+    assert backend.handled == []
+    [received] = rpc.frames
+    assert (received.kind, received.message_id) == (0, "")
+
+
+@pytest.mark.parametrize(("version", "taken"), [("1.6", False), ("2.0.1", False), ("2.1", True)])
+def test_an_oversized_send_is_dropped_unanswered_in_2_1(version: str, taken: bool) -> None:
+    rpc, backend = make_rpc(DIALECTS[version])
+    head = '[6,"s1","NotifyPeriodicEventStream",{"data":['
+    assert rpc.receive_oversized(head, TOO_BIG, 1.0) is taken
+    assert sent(rpc) == []
+    assert backend.handled == []
+
+
 # ---------------------------------------------------------------------- records and counters
 
 

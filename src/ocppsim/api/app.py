@@ -199,7 +199,11 @@ def create_app(config: Config, *, services: Services | None = None) -> FastAPI:
             return
         csms = await _start_demo_csms(config) if config.demo_csms else None
         fleet = (
-            Fleet(replay_rate=config.replay_rate, replay_max_rate=config.replay_max_rate)
+            Fleet(
+                replay_rate=config.replay_rate,
+                replay_max_rate=config.replay_max_rate,
+                max_frame_bytes=config.max_frame_bytes,
+            )
             if config.run_chargers
             else None
         )

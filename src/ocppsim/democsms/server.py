@@ -156,6 +156,27 @@ class DemoCsms:
         point._response_timeout = timeout
         return await point.call(payload, suppress=False)
 
+    async def send_raw(self, charger_id: str, text: str) -> None:
+        """Send ``text`` as one frame, as it is: what the ``ocpp`` package would not build
+        (oversized, padded, malformed). It is recorded as sent; the charger's answer, if any,
+        is recorded like every frame (find it by the message id in ``records``)."""
+        point: Any = self.connections.get(charger_id)
+        if point is None:
+            raise LookupError(f"charger {charger_id!r} is not connected")
+        await point._send(text)
+
+    def answer_to(self, charger_id: str, message_id: str) -> Record | None:
+        """The CALLRESULT or CALLERROR the charger sent for ``message_id``, if any yet."""
+        for r in self.records:
+            if (
+                r.charger_id == charger_id
+                and r.direction == "in"
+                and r.message_type in (3, 4)
+                and r.message_id == message_id
+            ):
+                return r
+        return None
+
     async def disconnect(self, charger_id: str) -> None:
         point = self.connections.get(charger_id)
         if point is not None:

@@ -38,11 +38,16 @@ from ocppsim.protocol.common import Identity
 from ocppsim.protocol.session import Session
 from ocppsim.runtime.events import EventKind, Reason, RunnerEvent
 from ocppsim.runtime.runner import Endpoint, Runner
+from ocppsim.transport import MIN_FRAME_BYTES
 
 log = logging.getLogger("ocppsim.loadtest")
 
 #: A batch that has neither booted nor failed by then no longer holds the ramp back.
 BATCH_TIMEOUT = 60.0
+#: Mass chargers take frames up to 64 KiB, not the server's OCPPSIM_MAX_FRAME_BYTES: what a
+#: backend can make one connection buffer bounds a 10,000-charger run (reference L2: max_size
+#: at most 64 KiB for load runs). A larger CALL gets its CALLERROR like any charger's.
+MASS_MAX_FRAME_BYTES = MIN_FRAME_BYTES
 #: Connection failures for these reasons; the rest are "connect_failed".
 _CONNECT_KINDS: dict[Reason | None, str] = {
     Reason.REFUSED: "connect_refused",
@@ -267,6 +272,7 @@ class LoadEngine:
             rng=self.rng,
             clock=self.clock,
             on_event=partial(self._on_event, m),
+            max_frame_bytes=MASS_MAX_FRAME_BYTES,
         )
 
     def _set_mode(self, m: _Mass, charging: bool) -> None:

@@ -9,6 +9,7 @@ also while our own CALL waits for its answer, so crossing CALLs complete (R20).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,11 @@ from ocppsim.protocol.outbox import Journal, Pacer
 
 CALL, CALLRESULT, CALLERROR, CALLRESULTERROR, SEND = 2, 3, 4, 5, 6
 MAX_ID_LENGTH = 36
+#: The beginning of a CALL or SEND as OCPP-J frames it, ``[2, "<id>", "<action>",``: all that
+#: is read of a frame over the size limit. An id with escapes is taken as unreadable.
+_CALL_START = re.compile(r'\s*\[\s*([26])\s*,\s*"([^"\\]{1,36})"\s*,\s*"([A-Za-z0-9]{1,64})"\s*,')
+#: How much of an oversized frame's beginning the message log keeps.
+_OVERSIZED_SHOWN = 120
 
 log = logging.getLogger("ocppsim.protocol")
 
@@ -339,6 +345,31 @@ class Rpc:
                     f"message type {kind} is not supported",
                     now,
                 )
+
+    def receive_oversized(self, head: str, why: str, now: float) -> bool:
+        """A frame over the size limit, of which only ``head`` (its first bytes) was read: the
+        message is never executed. A CALL whose id and action can be read from ``head`` is
+        answered with a CALLERROR carrying ``why``: 1.6J §4.2.3 FormationViolation, 2.0.1/2.1
+        part 4 §4.3 FormatViolation ("payload for action is syntactically incorrect": not
+        RpcFrameworkError, which is for a frame whose id cannot be read). A 2.1 SEND is
+        dropped (it takes no answer). Returns False when there is nothing to answer, for the
+        caller to close the connection (1009)."""
+        self.frames_received += 1
+        found = _CALL_START.match(head)
+        kind = int(found[1]) if found else 0
+        if kind == SEND and not self.dialect.has_send:
+            found, kind = None, 0
+        message_id, action = (found[2], found[3]) if found else ("", "")
+        log.info("oversized frame from backend (%s): %.80r", why, head)
+        if self.record_frames:
+            # Of a readable CALL only its envelope: its payload may hold a secret that the
+            # log's redaction cannot find in a fragment.
+            start = found[0].strip() if found else head[:_OVERSIZED_SHOWN]
+            shown = f"{start} … ({why}; not read)"
+            self.frames.append(Frame("received", 0, message_id, action, shown, now))
+        if kind == CALL:
+            self._reply_error(message_id, action, self.dialect.formation, why, now)
+        return found is not None
 
     def _on_call(self, message: list[Any], now: float, *, reply: bool) -> None:
         message_id = message[1]

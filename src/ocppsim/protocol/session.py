@@ -132,6 +132,13 @@ class Session:
         self.rpc.receive(text, now)
         self._flush(now)
 
+    def receive_oversized(self, head: str, why: str, now: float) -> bool:
+        """A frame over the size limit, of which only ``head`` was read (``Rpc.
+        receive_oversized``): never executed; False if the connection should close (1009)."""
+        handled = self.rpc.receive_oversized(head, why, now)
+        self._flush(now)
+        return handled
+
     def on_timer(self, now: float) -> None:
         self.rpc.on_timer(now)
         self.charger.tick(now)

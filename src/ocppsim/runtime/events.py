@@ -45,7 +45,8 @@ class Reason(StrEnum):
     #: security profile, password, CA, OCPP version, connectors): it reconnects at once with
     #: the new one; not an error.
     RECONFIGURED = "reconfigured"
-    #: The backend closed the connection or it was lost.
+    #: The backend closed the connection, it was lost, or the charger closed it over what the
+    #: backend sent (a frame over the maximum, a binary frame); the text says which.
     CLOSED = "closed"
 
     @classmethod

@@ -29,6 +29,7 @@ from ocppsim.runtime.events import Reason
 from ocppsim.runtime.journal import JournalError, JournalWriter
 from ocppsim.runtime.logbus import LogBus
 from ocppsim.runtime.runner import Endpoint, Runner
+from ocppsim.transport import MAX_FRAME_BYTES
 
 log = logging.getLogger("ocppsim.runtime")
 
@@ -78,6 +79,7 @@ class Fleet:
         message_timeout: float = 30.0,
         replay_rate: float = 5.0,
         replay_max_rate: float = 200.0,
+        max_frame_bytes: int = MAX_FRAME_BYTES,
     ) -> None:
         """``replay_rate``: transaction messages a second one charger replays after an outage;
         ``replay_max_rate``: the same over all chargers of the fleet (protocol/outbox.py)."""
@@ -88,6 +90,7 @@ class Fleet:
         #: Where persistent chargers keep their outbox and state (None: in memory only).
         self.journal: JournalWriter | None = None
         self.message_timeout = message_timeout
+        self.max_frame_bytes = max_frame_bytes
         #: Where the chargers' frames and connection events go (the OCPP message log).
         self.log_bus: LogBus | None = None
         self._running: dict[Key, _Running] = {}
@@ -174,6 +177,7 @@ class Fleet:
             on_frames=None if bus is None else partial(bus.frames, *key),
             on_event=None if bus is None else partial(bus.event, *key),
             on_journal=None if journal is None else partial(_mark, journal, config.charger_id),
+            max_frame_bytes=self.max_frame_bytes,
         )
         self._running[key] = _Running(config, runner)
         runner.act(lambda: charger.set_autopilot(config.mode == Mode.AUTOPILOT, self.clock()))

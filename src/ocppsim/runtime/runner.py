@@ -22,7 +22,13 @@ from ocppsim.core.backoff import BackOff
 from ocppsim.protocol.rpc import Frame
 from ocppsim.protocol.session import Session
 from ocppsim.runtime.events import EventKind, Reason, RunnerEvent
-from ocppsim.transport import Connection, ConnectOptions, TransportError, connect
+from ocppsim.transport import (
+    MAX_FRAME_BYTES,
+    Connection,
+    ConnectOptions,
+    TransportError,
+    connect,
+)
 
 log = logging.getLogger("ocppsim.runtime")
 
@@ -69,6 +75,7 @@ class Runner:
         "connection",
         "connection_error",
         "endpoint",
+        "max_frame_bytes",
         "offline_since",
         "on_event",
         "on_frames",
@@ -88,6 +95,7 @@ class Runner:
         on_frames: Callable[[list[Frame]], None] | None = None,
         on_event: Callable[[RunnerEvent], None] | None = None,
         on_journal: Callable[[Runner], None] | None = None,
+        max_frame_bytes: int = MAX_FRAME_BYTES,
     ) -> None:
         """``on_journal``: told when the session has outbox changes to write (persistent
         chargers; runtime/journal.py), which hold its transaction messages back until then."""
@@ -99,6 +107,8 @@ class Runner:
         self.on_frames = on_frames
         self.on_event = on_event
         self.on_journal = on_journal
+        #: The largest frame taken from the backend (OCPPSIM_MAX_FRAME_BYTES).
+        self.max_frame_bytes = max_frame_bytes
         self.connection: Connection | None = None
         self.connected = False
         #: Since when the charger has been without its backend (None: connected).
@@ -186,6 +196,7 @@ class Runner:
             ca_certificate_pem=self.endpoint.ca_certificate_pem,
             ping_interval=self.session.ping_interval,
             source_address=self.endpoint.source_address,
+            max_frame_size=self.max_frame_bytes,
         )
         self._event(EventKind.CONNECTING, url=url, attempt=self.attempt + 1)
         try:
@@ -235,6 +246,11 @@ class Runner:
     def on_text(self, text: str) -> None:
         self.session.receive_text(text, self.clock())
         self._flush()
+
+    def on_oversized(self, head: str, why: str) -> bool:
+        handled = self.session.receive_oversized(head, why, self.clock())
+        self._flush()
+        return handled
 
     def on_closed(self, reason: str) -> None:
         self.connection = None

@@ -2,6 +2,8 @@
 on text, close) so the library can change without touching anything above. Knows no OCPP."""
 
 from ocppsim.transport.ws import (
+    MAX_FRAME_BYTES,
+    MIN_FRAME_BYTES,
     Connection,
     ConnectOptions,
     Handler,
@@ -10,4 +12,13 @@ from ocppsim.transport.ws import (
     connect,
 )
 
-__all__ = ["ConnectOptions", "Connection", "Handler", "TransportError", "check_ca_pem", "connect"]
+__all__ = [
+    "MAX_FRAME_BYTES",
+    "MIN_FRAME_BYTES",
+    "ConnectOptions",
+    "Connection",
+    "Handler",
+    "TransportError",
+    "check_ca_pem",
+    "connect",
+]
