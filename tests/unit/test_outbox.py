@@ -248,8 +248,12 @@ def test_e11_events_queued_offline_are_replayed_in_order_after_a_kill(
     back = after_power_cut(peer)
     back.connect()
     back.advance(5, step=0.05)
-    seqs = [p["seqNo"] for p in back.payloads("TransactionEvent")]
+    events = back.payloads("TransactionEvent")
+    seqs = [p["seqNo"] for p in events]
     assert seqs == [1, 2, 3, 4]  # the queued Updated events, then the Ended of the power cut
+    # E04.FR.03 / E11.FR.02: the events that happened offline say so; the Ended of the power
+    # cut is made at power-up, before the station is connected again: offline too.
+    assert [p.get("offline", False) for p in events] == [True, True, True, True]
     assert back.payloads("TransactionEvent")[-1]["eventType"] == "Ended"
 
 

@@ -457,7 +457,10 @@ async def connect(url: str, handler: Handler, options: ConnectOptions) -> Connec
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         raise _describe(exc, url) from None
-    assert isinstance(listener, _Listener)
+    if not isinstance(listener, _Listener):
+        # picows hands back no listener of ours when the peer closed during the handshake.
+        transport.disconnect()
+        raise TransportError("other", "the backend closed the connection during the handshake")
     offered = transport.response.headers.get("Sec-WebSocket-Protocol", "")
     # picows keeps the handshake's request and response, headers included, for the life of
     # the connection (about 2.7 KB per connection): what is needed is read; let them go.

@@ -85,7 +85,14 @@ def started(a: V201Adapter, intent: SendTxStart) -> Outgoing:
         "idToken": tx.id_token,
         "meterValue": _energy(intent.timestamp, intent.meter_start_wh, "Transaction.Begin"),
     }
-    return transaction_event(a, payload, intent.ref)
+    return transaction_event(a, _offline(a, payload), intent.ref)
+
+
+def _offline(a: V201Adapter, event: Payload) -> Payload:
+    """E04.FR.03 / E11.FR.02: an event that happened while the station was offline says so."""
+    if not a.charger.connected:
+        event["offline"] = True
+    return event
 
 
 def transaction_event(a: V201Adapter, payload: Payload, ref: int | None) -> Outgoing:
@@ -148,7 +155,7 @@ def sample(a: V201Adapter, s: Sample) -> Outgoing:
         "transactionInfo": {"transactionId": tx.transaction_id, "chargingState": "Charging"},
         "meterValue": meter_value,
     }
-    return transaction_event(a, event, ref)
+    return transaction_event(a, _offline(a, event), ref)
 
 
 def ended(a: V201Adapter, intent: SendTxStop) -> Outgoing | None:
@@ -175,7 +182,7 @@ def ended(a: V201Adapter, intent: SendTxStop) -> Outgoing | None:
         "idToken": tx.id_token,
         "meterValue": _energy(intent.timestamp, intent.meter_stop_wh, "Transaction.End"),
     }
-    return transaction_event(a, payload, intent.ref)
+    return transaction_event(a, _offline(a, payload), intent.ref)
 
 
 def get_transaction_status(a: V201Adapter, p: Payload, _now: float) -> Payload:
