@@ -28,7 +28,11 @@ class Config:
     ``OCPPSIM_SIGNUP`` (``1``/``0``: may visitors of the web UI create accounts; default on
     when the server listens on a loopback address only; an administrator can change it later),
     ``OCPPSIM_ALLOWED_HOSTS`` (comma-separated names the ``Host`` header may carry, ``*`` for
-    any; default: the loopback names when listening on loopback, else any).
+    any; default: the loopback names when listening on loopback, else any),
+    ``OCPPSIM_AUTOPILOT_ENERGY_WH`` and ``OCPPSIM_AUTOPILOT_GAP_S`` (``LOW-HIGH``: the range
+    autopilot sessions' energy and the pauses between them are drawn from, for every
+    persistent charger; default 1000-15000 Wh, at least 100 (targets are whole 100 Wh), and
+    10-120 s; short sessions for fault runs).
     """
 
     database_url: str
@@ -48,6 +52,9 @@ class Config:
     signup: bool | None = None
     #: Host header names the server answers (DNS rebinding); None: derived from ``host``.
     allowed_hosts: tuple[str, ...] | None = None
+    #: Autopilot ranges for every persistent charger; None: the charger's own defaults.
+    autopilot_energy_wh: tuple[float, float] | None = None
+    autopilot_gap_s: tuple[float, float] | None = None
 
     @property
     def host_allowlist(self) -> frozenset[str] | None:
@@ -86,6 +93,8 @@ class Config:
             loadtest_source_addresses=_addresses(env.get("OCPPSIM_LOADTEST_SOURCE_ADDRESSES", "")),
             signup=_flag(env, "OCPPSIM_SIGNUP"),
             allowed_hosts=_names(env.get("OCPPSIM_ALLOWED_HOSTS")),
+            autopilot_energy_wh=_range(env, "OCPPSIM_AUTOPILOT_ENERGY_WH", 100.0),
+            autopilot_gap_s=_range(env, "OCPPSIM_AUTOPILOT_GAP_S", 0.0),
         )
 
 
@@ -112,6 +121,21 @@ def _flag(env: Mapping[str, str], name: str) -> bool | None:
     if raw in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be 1 or 0, not {raw!r}")
+
+
+def _range(env: Mapping[str, str], name: str, minimum: float) -> tuple[float, float] | None:
+    """``LOW-HIGH`` (or one number for both) with ``minimum <= LOW <= HIGH``; unset: None."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    low, _, high = raw.partition("-")
+    try:
+        bounds = (float(low), float(high or low))
+    except ValueError:
+        raise ConfigError(f"{name} must be LOW-HIGH (two numbers), not {raw!r}") from None
+    if not (minimum <= bounds[0] <= bounds[1] < float("inf")):
+        raise ConfigError(f"{name} must be LOW-HIGH with {minimum:g} <= LOW <= HIGH, not {raw!r}")
+    return bounds
 
 
 def _names(raw: str | None) -> tuple[str, ...] | None:

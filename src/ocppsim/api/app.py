@@ -198,7 +198,14 @@ def create_app(config: Config, *, services: Services | None = None) -> FastAPI:
             yield
             return
         csms = await _start_demo_csms(config) if config.demo_csms else None
-        fleet = Fleet() if config.run_chargers else None
+        fleet = (
+            Fleet(
+                autopilot_energy_wh=config.autopilot_energy_wh,
+                autopilot_gap_s=config.autopilot_gap_s,
+            )
+            if config.run_chargers
+            else None
+        )
         opened = await Services.open(
             config.database_url,
             fleet=fleet,

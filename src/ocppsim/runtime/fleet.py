@@ -70,13 +70,19 @@ class Fleet:
         backoff: BackOff | None = None,
         clock: Callable[[], float] = time.time,
         message_timeout: float = 30.0,
+        autopilot_energy_wh: tuple[float, float] | None = None,
+        autopilot_gap_s: tuple[float, float] | None = None,
     ) -> None:
+        """``autopilot_energy_wh`` / ``autopilot_gap_s`` replace every charger's autopilot
+        ranges (the server's ``OCPPSIM_AUTOPILOT_*`` settings); None keeps the spec's."""
         self.backoff = backoff or BackOff()
         self.clock = clock
         self.message_timeout = message_timeout
         #: Where the chargers' frames and connection events go (the OCPP message log).
         self.log_bus: LogBus | None = None
         self._running: dict[Key, _Running] = {}
+        self._autopilot_energy_wh = autopilot_energy_wh
+        self._autopilot_gap_s = autopilot_gap_s
 
     def __len__(self) -> int:
         return len(self._running)
@@ -88,6 +94,7 @@ class Fleet:
 
         Returns the meter registers of a charger that was stopped, for the caller to keep.
         """
+        config = self._tuned(config)
         current = self._running.get(config.key)
         if config.mode == Mode.OFF:
             return await self.remove(config.key)
@@ -123,6 +130,18 @@ class Fleet:
 
         current.runner.act(adjust)
         return None
+
+    def _tuned(self, config: ChargerConfig) -> ChargerConfig:
+        """``config`` with the server's autopilot ranges, where it has any."""
+        energy, gap = self._autopilot_energy_wh, self._autopilot_gap_s
+        if energy is None and gap is None:
+            return config
+        spec = replace(
+            config.spec,
+            autopilot_energy_wh=energy or config.spec.autopilot_energy_wh,
+            autopilot_gap_s=gap or config.spec.autopilot_gap_s,
+        )
+        return replace(config, spec=spec)
 
     def _start(self, config: ChargerConfig) -> None:
         key = config.key
