@@ -79,6 +79,9 @@ class Report:
     charger_call_errors: int = 0
     by_version: dict[str, dict[str, int]] = field(default_factory=dict)
     examples: dict[str, list[str]] = field(default_factory=dict)
+    #: For each lost end: when the CSMS last heard of that transaction (the record's ``t``),
+    #: to tell which fault it followed. Not in ``as_dict``.
+    lost_end_last_seen: list[float] = field(default_factory=list, repr=False)
 
     @property
     def lost(self) -> int:
@@ -91,6 +94,7 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        del out["lost_end_last_seen"]
         out["lost"] = self.lost
         out["passed"] = self.passed
         return out
@@ -116,6 +120,7 @@ def _same(payload: dict[str, Any]) -> bytes:
 @dataclass
 class _Tx16:
     start: dict[str, Any] | None = None
+    last_seen: float = 0.0
     stops: dict[bytes, dict[str, Any]] = field(default_factory=dict)
     meter_values_after_stop: int = 0
 
@@ -129,6 +134,7 @@ class _Tx2:
     highest: int = -1
     ended_at: int | None = None
     out_of_order: int = 0
+    last_seen: float = 0.0
 
 
 @dataclass
@@ -150,6 +156,7 @@ class Checker:
         self._readings: dict[tuple[str, int], list[_Reading]] = defaultdict(list)
         #: 1.6 Stop readings wait for the connector of their Start: (charger, tx, reading).
         self._stop_readings: list[tuple[str, int, _Reading]] = []
+        self._now = 0.0
 
     def _example(self, kind: str, text: str) -> None:
         found = self.r.examples.setdefault(kind, [])
@@ -170,6 +177,7 @@ class Checker:
         if ev != "in":
             return
         self.r.frames += 1
+        self._now = float(line.get("t", 0.0))
         cp, version = str(line.get("cp")), str(line.get("v"))
         if "raw" in line:
             self._invalid(cp, f"not a JSON text frame: {str(line['raw'])[:80]!r}")
@@ -232,6 +240,7 @@ class Checker:
 
     def _start16(self, cp: str, p: dict[str, Any], tx: int) -> None:
         t = self._tx16.setdefault((cp, tx), _Tx16())
+        t.last_seen = self._now
         if t.start is None:
             t.start = p
         elif _same(t.start) != _same(p):
@@ -279,6 +288,8 @@ class Checker:
             elif t.stops:
                 t.meter_values_after_stop += 1
                 self._example("out_of_order", f"{cp}: MeterValues of {tx} after its Stop")
+            else:
+                t.last_seen = self._now
         self._read16(cp, int(p["connectorId"]), p["meterValue"], f"MeterValues tx {tx}")
 
     def _read16(self, cp: str, connector: int, meter_value: list[Any], what: str) -> None:
@@ -293,6 +304,7 @@ class Checker:
         txid = str(p["transactionInfo"]["transactionId"])
         seq = int(p["seqNo"])
         t = self._tx2.setdefault((cp, txid), _Tx2(version))
+        t.last_seen = self._now
         copies = t.events.setdefault(seq, {})
         key = _same(p)
         if key in copies:
@@ -353,6 +365,7 @@ class Checker:
             counts["ended"] += 1
         else:
             r.lost_ends += 1
+            r.lost_end_last_seen.append(t.last_seen)
             counts["lost_ends"] += 1
             self._example("lost_ends", f"{cp}: transaction {tx} started, never stopped")
 
@@ -377,6 +390,7 @@ class Checker:
             counts["ended"] += 1
         else:
             r.lost_ends += 1
+            r.lost_end_last_seen.append(t.last_seen)
             counts["lost_ends"] += 1
             self._example("lost_ends", f"{cp}: {txid} up to seqNo {t.highest}, no Ended")
         missing = [s for s in range(t.highest + 1) if s not in t.events]

@@ -19,6 +19,7 @@ SHORT = Options(
     server_kills=2,
     seconds=40.0,
     seed=14,
+    energy_wh="100-300",
     settle_seconds=45.0,
     grace_seconds=5.0,
     verbose=False,

@@ -142,9 +142,10 @@ def test_identical_resends_are_retransmissions_not_duplicates_e13() -> None:
 
 
 def test_a_1_6_start_without_stop_is_a_lost_end_s3_7() -> None:
-    report = check_lines([*clean(), start16("A", 2, 20, 90)])
+    report = check_lines([*clean(), start16("A", 2, 20, 90) | {"t": 1234.5}])
     assert failures(report) == NONE | {"lost_ends": 1}
     assert not report.passed
+    assert report.lost_end_last_seen == [1234.5]  # when the CSMS last heard of it
     assert report.examples["lost_ends"] == ["A: transaction 2 started, never stopped"]
 
 
@@ -294,3 +295,12 @@ def test_a_record_cut_by_a_kill_is_read_up_to_its_last_whole_line(tmp_path: Path
     report = check_record(path)
     assert report.passed
     assert report.transactions_started == 3
+
+
+def test_1_6_meter_values_after_their_stop_are_out_of_order_r4() -> None:
+    record = [start16("A", 1, 0, 0), meter16("A", 1, 5, 50), stop16("A", 1, 9, 90)]
+    assert check_lines(record).out_of_order == 0
+    report = check_lines([*record, meter16("A", 1, 8, 80)])
+    assert report.out_of_order == 1
+    assert report.examples["out_of_order"] == ["A: MeterValues of 1 after its Stop"]
+    assert report.passed  # reported, not part of the verdict
