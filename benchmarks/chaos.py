@@ -13,8 +13,10 @@ in mode ``autopilot``, with short sessions (the server's ``OCPPSIM_AUTOPILOT_ENE
 
 Faults, at instants drawn uniformly over the run from ``--seed``, three independent schedules:
 ``kill -9`` of the CSMS and a restart after a short outage; an abrupt close of one live
-connection by the proxy (TCP RST or FIN, never a WebSocket close frame); ``kill -9`` of the
-ocppsim server and a restart on the same database (its chargers resume their mode).
+connection by the proxy, never with a WebSocket close frame: at once (TCP RST or FIN), or at
+its next message, losing the charger's request or the CSMS's answer with it (``CUTS``);
+``kill -9`` of the ocppsim server and a restart on the same database (its chargers resume their
+mode).
 
 Then the faults stop and the chargers settle: every charger is switched to ``manual`` (no new
 sessions), running sessions are stopped over the API, and the run waits until every charger is
@@ -87,10 +89,14 @@ class Options:
 # ---------------------------------------------------------------------- processes
 
 
+_LIBC = ctypes.CDLL(None) if sys.platform == "linux" else None
+_PR_SET_PDEATHSIG = 1
+
+
 def _die_with_parent() -> None:
     """In the child: get SIGKILL when the harness dies, however it dies (Linux)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _spawn(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -101,7 +107,7 @@ def _spawn(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
             stdout=sink,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=_die_with_parent,
         )
 
 
@@ -631,7 +637,10 @@ def main(argv: list[str] | None = None) -> None:
         workdir=args.workdir,
         verbose=not args.quiet,
     )
-    result = run_fast(run(options))
+    try:
+        result = run_fast(run(options))
+    except KeyboardInterrupt:
+        sys.exit("interrupted: the processes are stopped, no result written")
     write(args.output, result)
     report = verdict(result)
     print(report.summary())

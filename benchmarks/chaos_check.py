@@ -21,6 +21,11 @@ The rules (OCPP 1.6 §3.7 and §4.8-4.10; 2.0.1 E04.FR.04, E08.FR.08, E13; refer
   the record) must send it again, and a backend deduplicates it (reference R3). Counted
   apart. (2.x ``offline`` is left out of the comparison: whether a resend carries it is the
   sender's business.)
+- **Energy outside every known transaction**: the register moves only during a session, so
+  on each connector a transaction starts where the one before it ended (the first at 0: the
+  suite's chargers are new). A start above that is a *hidden transaction*, counted as lost:
+  one whose every message was lost, or an end that reported less than the register (either
+  way the CSMS cannot bill that energy). After a lost end nothing is claimed.
 - **Meter**: per charger and connector (1.6) or EVSE (2.x), the Energy.Active.Import.Register
   readings (meterStart, meterStop, MeterValues and TransactionEvent sampled values without a
   phase, in Wh) sorted by their own timestamps never go down by more than 1 Wh (1.6 sends whole
@@ -29,9 +34,9 @@ The rules (OCPP 1.6 §3.7 and §4.8-4.10; 2.0.1 E04.FR.04, E08.FR.08, E13; refer
   seqNo of its transaction, or after its Ended; 1.6 MeterValues of a transaction received
   after its StopTransaction (R4).
 
-The verdict passes when lost (ends + starts + gaps), duplicated, invalid and meter regressions
-are all 0. Note what the record cannot show: a 1.6 MeterValues that never arrived (1.6 numbers
-nothing), or a transaction whose every message was lost.
+The verdict passes when lost (ends + starts + gaps + hidden), duplicated, invalid and meter
+regressions are all 0. What the record cannot show: a 1.6 MeterValues that never arrived (1.6
+numbers nothing), or a transaction that delivered no energy and none of whose messages arrived.
 """
 
 from __future__ import annotations
@@ -70,6 +75,10 @@ class Report:
     lost_ends: int = 0
     lost_starts: int = 0
     seq_gaps: int = 0
+    #: Energy the meter counted outside every transaction the CSMS knows: a transaction none
+    #: of whose messages arrived (one per jump), and how much it delivered.
+    hidden_transactions: int = 0
+    unaccounted_wh: float = 0.0
     duplicated: int = 0
     retransmissions: int = 0
     meter_readings: int = 0
@@ -85,7 +94,7 @@ class Report:
 
     @property
     def lost(self) -> int:
-        return self.lost_ends + self.lost_starts + self.seq_gaps
+        return self.lost_ends + self.lost_starts + self.seq_gaps + self.hidden_transactions
 
     @property
     def passed(self) -> bool:
@@ -103,7 +112,8 @@ class Report:
         return (
             f"{self.transactions_started} transactions started, {self.transactions_ended} "
             f"ended; lost {self.lost} (ends {self.lost_ends}, starts {self.lost_starts}, seqNo "
-            f"gaps {self.seq_gaps}), duplicated {self.duplicated}, invalid frames "
+            f"gaps {self.seq_gaps}, hidden {self.hidden_transactions}), duplicated "
+            f"{self.duplicated}, invalid frames "
             f"{self.invalid_frames}, meter regressions {self.meter_regressions} "
             f"({self.retransmissions} retransmissions, {self.out_of_order} out of order, "
             f"{self.frames} frames) -> {'PASS' if self.passed else 'FAIL'}"
@@ -135,6 +145,9 @@ class _Tx2:
     ended_at: int | None = None
     out_of_order: int = 0
     last_seen: float = 0.0
+    #: The register at Started (Transaction.Begin) and at Ended (Transaction.End).
+    begin: _Reading | None = None
+    end: _Reading | None = None
 
 
 @dataclass
@@ -323,14 +336,22 @@ class Checker:
         if "evse" in p:
             t.evse = int(p["evse"]["id"])
         if t.evse is not None:
-            self._read2(cp, t.evse, p.get("meterValue", []), f"{p['eventType']} {txid}#{seq}")
+            what = f"{p['eventType']} {txid}#{seq}"
+            readings = self._read2(cp, t.evse, p.get("meterValue", []), what)
+            if readings and p["eventType"] == "Started" and t.begin is None:
+                t.begin = readings[0]
+            if readings and p["eventType"] == "Ended" and t.end is None:
+                t.end = readings[-1]
         # An event without its EVSE before the one naming it: rare; its reading is skipped.
 
-    def _read2(self, cp: str, evse: int, meter_value: list[Any], what: str) -> None:
+    def _read2(self, cp: str, evse: int, meter_value: list[Any], what: str) -> list[_Reading]:
+        found = []
         for mv in meter_value:
             at = _time(mv["timestamp"])
             for wh in _registers(mv["sampledValue"], textual=False):
-                self._readings[(cp, evse)].append(_Reading(at, wh, what))
+                found.append(_Reading(at, wh, what))
+        self._readings[(cp, evse)].extend(found)
+        return found
 
     # ------------------------------------------------------------------ the verdict
 
@@ -352,6 +373,8 @@ class Checker:
                 self._readings[(cp, int(start["connectorId"]))].append(reading)
         for (cp, connector), readings in sorted(self._readings.items()):
             self._meter(cp, connector, readings)
+        for (cp, connector), spans in sorted(self._spans().items()):
+            self._unaccounted(cp, connector, spans)
         r.by_version = {v: dict(c) for v, c in sorted(versions.items())}
         return r
 
@@ -401,6 +424,41 @@ class Checker:
             counts["seq_gaps"] += len(missing)
             self._example("seq_gaps", f"{cp}: {txid} lacks seqNo {missing[:10]}")
 
+    def _spans(self) -> dict[tuple[str, int], list[_Span]]:
+        """Each connector's transactions as (register at the start, at the end or None)."""
+        spans: dict[tuple[str, int], list[_Span]] = defaultdict(list)
+        for (cp, tx), t in self._tx16.items():
+            if t.start is None:
+                continue
+            p = t.start
+            begin = _Reading(_time(p["timestamp"]), float(p["meterStart"]), f"Start {tx}")
+            end = None
+            if t.stops:
+                stop = next(iter(t.stops.values()))
+                end = _Reading(_time(stop["timestamp"]), float(stop["meterStop"]), f"Stop {tx}")
+            spans[(cp, int(p["connectorId"]))].append((begin, end))
+        for (cp, _txid), t2 in self._tx2.items():
+            if t2.evse is not None and t2.begin is not None:
+                spans[(cp, t2.evse)].append((t2.begin, t2.end))
+        return spans
+
+    def _unaccounted(self, cp: str, connector: int, spans: list[_Span]) -> None:
+        """The register only moves during a session: a transaction starts where the one
+        before it ended, the first at 0 (the suite's chargers are new). More: energy flowed
+        in a transaction the CSMS never heard of."""
+        spans.sort(key=lambda span: span[0].at)
+        before: _Reading | None = _Reading(spans[0][0].at, 0.0, "a new charger")
+        for begin, end in spans:
+            if before is not None and begin.wh > before.wh + METER_TOLERANCE_WH:
+                self.r.hidden_transactions += 1
+                self.r.unaccounted_wh = round(self.r.unaccounted_wh + begin.wh - before.wh, 1)
+                self._example(
+                    "hidden_transactions",
+                    f"{cp} #{connector}: {before.wh:g} Wh at {before.what}, "
+                    f"{begin.wh:g} Wh at {begin.what} ({begin.at:%H:%M:%S.%f})",
+                )
+            before = end
+
     def _meter(self, cp: str, connector: int, readings: list[_Reading]) -> None:
         # Equal timestamps (millisecond precision) are taken in rising order: no false alarm
         # from two readings of one instant arriving in another order.
@@ -414,6 +472,9 @@ class Checker:
                     f"{cp} #{connector}: {before.wh:g} Wh ({before.what}, {before.at:%H:%M:%S.%f}) "
                     f"then {after.wh:g} Wh ({after.what}, {after.at:%H:%M:%S.%f})",
                 )
+
+
+_Span = tuple[_Reading, _Reading | None]
 
 
 def _has(copies: dict[bytes, dict[str, Any]], event_type: str) -> bool:

@@ -97,7 +97,7 @@ def clean() -> list[dict[str, Any]]:
         meter16("A", 1, 5, 50.5),
         stop16("A", 1, 9, 90),
         *session2("B", "tx-b", 0, 0),
-        *session2("C", "tx-c", 0, 1000, v="2.1"),
+        *session2("C", "tx-c", 0, 0, v="2.1"),
     ]
 
 
@@ -106,6 +106,7 @@ def failures(report: Report) -> dict[str, int]:
         "lost_ends": report.lost_ends,
         "lost_starts": report.lost_starts,
         "seq_gaps": report.seq_gaps,
+        "hidden_transactions": report.hidden_transactions,
         "duplicated": report.duplicated,
         "invalid_frames": report.invalid_frames,
         "meter_regressions": report.meter_regressions,
@@ -134,7 +135,7 @@ def test_identical_resends_are_retransmissions_not_duplicates_e13() -> None:
     record = clean()
     record += [stop16("A", 1, 9, 90), session2("B", "tx-b", 0, 0)[2], start16("A", 1, 0, 0)]
     # A resend may differ in 2.x ``offline`` (the message went out again after an outage).
-    record.append(event2("C", "tx-c", 1, "Updated", 5, 1050, v="2.1", offline=True))
+    record.append(event2("C", "tx-c", 1, "Updated", 5, 50, v="2.1", offline=True))
     report = check_lines(record)
     assert report.passed
     assert report.retransmissions == 4
@@ -183,7 +184,7 @@ def test_2_x_transaction_without_started_is_a_lost_start_not_also_a_gap() -> Non
 
 def test_2_x_second_ended_or_changed_event_is_duplicated() -> None:
     second_end = event2("B", "tx-b", 3, "Ended", 12, 95)
-    changed = event2("C", "tx-c", 1, "Updated", 6, 1060, v="2.1")
+    changed = event2("C", "tx-c", 1, "Updated", 6, 60, v="2.1")
     report = check_lines([*clean(), second_end, changed])
     assert failures(report) == NONE | {"duplicated": 2}
     # Both also came out of order: after the Ended, and after a higher seqNo.
@@ -191,18 +192,37 @@ def test_2_x_second_ended_or_changed_event_is_duplicated() -> None:
 
 
 def test_meter_register_going_back_is_a_regression_in_time_order() -> None:
-    # Arrival order is not time order: the earlier reading arriving last is no regression.
     record = [
-        start16("A", 1, 10, 100),
-        meter16("A", 1, 5, 80),
+        start16("A", 1, 10, 0),
         stop16("A", 1, 20, 150),
+        # Arrival order is not time order: an earlier reading arriving later is no regression.
+        meter16("A", None, 15, 80),
         start16("A", 2, 30, 20),  # the register fell from 150 to 20 (a restart forgot it)
         stop16("A", 2, 40, 60),
-        meter16("A", None, 41, 60, connector=2),  # another connector, its own register
+        meter16("A", None, 41, 10, connector=2),  # another connector, its own register
     ]
     report = check_lines(record)
-    assert failures(report) == NONE | {"meter_regressions": 1, "lost_ends": 0}
+    assert failures(report) == NONE | {"meter_regressions": 1}
     assert "150 Wh (Stop 1 meterStop" in report.examples["meter_regressions"][0]
+
+
+def test_energy_outside_every_known_transaction_is_a_hidden_transaction() -> None:
+    # The register moves only in a session: a Start above the previous Stop means a whole
+    # transaction went by that the CSMS never heard of (a Start and Stop both lost).
+    record = [
+        start16("A", 1, 0, 0),
+        stop16("A", 1, 10, 100),
+        start16("A", 2, 30, 250),
+        stop16("A", 2, 40, 300),
+        *session2("B", "tx-b", 0, 500),  # a new charger's first transaction starts at 0
+    ]
+    report = check_lines(record)
+    assert failures(report) == NONE | {"hidden_transactions": 2}
+    assert report.unaccounted_wh == 650.0
+    assert report.lost == 2
+    # After a lost end, nothing is known about where the register stood: no claim.
+    report = check_lines([start16("A", 1, 0, 0), start16("A", 2, 30, 250), stop16("A", 2, 40, 300)])
+    assert failures(report) == NONE | {"lost_ends": 1}
 
 
 def test_meter_allows_1_6_whole_wh_rounding() -> None:
