@@ -7,6 +7,7 @@ run (200 chargers, 30 / 200 / 10 faults) is ``benchmarks/chaos.py``: docs/reliab
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ SHORT = Options(
 @pytest.mark.slow
 @pytest.mark.timeout(150)
 async def test_fault_suite_loses_duplicates_and_breaks_nothing_r3_r18(tmp_path: Path) -> None:
-    options = Options(**{**SHORT.__dict__, "workdir": tmp_path / "chaos"})
+    options = replace(SHORT, workdir=tmp_path / "chaos")
     result = await run(options)
     report = verdict(result)
     faults = result["faults"]
