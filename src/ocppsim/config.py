@@ -35,10 +35,14 @@ class Config:
     any; default: the loopback names when listening on loopback, else any),
     ``OCPPSIM_REPLAY_RATE`` (transaction messages a second one charger replays after an outage
     or a restart; default 5), ``OCPPSIM_REPLAY_MAX_RATE`` (the same over all chargers of
-    the server; default 200) and
+    the server; default 200),
     ``OCPPSIM_MAX_FRAME_BYTES`` (the largest WebSocket frame a charger takes from its backend;
     default 1 MiB, at least 64 KiB, at most 16 MiB; a larger CALL is refused with a CALLERROR,
-    see docs/api.md).
+    see docs/api.md), and
+    ``OCPPSIM_AUTOPILOT_ENERGY_WH`` and ``OCPPSIM_AUTOPILOT_GAP_S`` (``LOW-HIGH``: the range
+    autopilot sessions' energy and the pauses between them are drawn from, for every
+    persistent charger; default 1000-15000 Wh, at least 100 (targets are whole 100 Wh), and
+    10-120 s; short sessions for fault runs).
     """
 
     database_url: str
@@ -63,6 +67,9 @@ class Config:
     replay_max_rate: float = 200.0
     #: The largest frame a charger takes from its backend, in bytes.
     max_frame_bytes: int = MAX_FRAME_BYTES
+    #: Autopilot ranges for every persistent charger; None: the charger's own defaults.
+    autopilot_energy_wh: tuple[float, float] | None = None
+    autopilot_gap_s: tuple[float, float] | None = None
 
     @property
     def host_allowlist(self) -> frozenset[str] | None:
@@ -104,6 +111,8 @@ class Config:
             replay_rate=_rate(env, "OCPPSIM_REPLAY_RATE", 5.0),
             replay_max_rate=_rate(env, "OCPPSIM_REPLAY_MAX_RATE", 200.0),
             max_frame_bytes=_frame_bytes(env),
+            autopilot_energy_wh=_range(env, "OCPPSIM_AUTOPILOT_ENERGY_WH", 100.0),
+            autopilot_gap_s=_range(env, "OCPPSIM_AUTOPILOT_GAP_S", 0.0),
         )
 
 
@@ -153,6 +162,21 @@ def _flag(env: Mapping[str, str], name: str) -> bool | None:
     if raw in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be 1 or 0, not {raw!r}")
+
+
+def _range(env: Mapping[str, str], name: str, minimum: float) -> tuple[float, float] | None:
+    """``LOW-HIGH`` (or one number for both) with ``minimum <= LOW <= HIGH``; unset: None."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    low, _, high = raw.partition("-")
+    try:
+        bounds = (float(low), float(high or low))
+    except ValueError:
+        raise ConfigError(f"{name} must be LOW-HIGH (two numbers), not {raw!r}") from None
+    if not (minimum <= bounds[0] <= bounds[1] < float("inf")):
+        raise ConfigError(f"{name} must be LOW-HIGH with {minimum:g} <= LOW <= HIGH, not {raw!r}")
+    return bounds
 
 
 def _names(raw: str | None) -> tuple[str, ...] | None:

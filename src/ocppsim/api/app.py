@@ -203,6 +203,8 @@ def create_app(config: Config, *, services: Services | None = None) -> FastAPI:
                 replay_rate=config.replay_rate,
                 replay_max_rate=config.replay_max_rate,
                 max_frame_bytes=config.max_frame_bytes,
+                autopilot_energy_wh=config.autopilot_energy_wh,
+                autopilot_gap_s=config.autopilot_gap_s,
             )
             if config.run_chargers
             else None

@@ -80,9 +80,13 @@ class Fleet:
         replay_rate: float = 5.0,
         replay_max_rate: float = 200.0,
         max_frame_bytes: int = MAX_FRAME_BYTES,
+        autopilot_energy_wh: tuple[float, float] | None = None,
+        autopilot_gap_s: tuple[float, float] | None = None,
     ) -> None:
         """``replay_rate``: transaction messages a second one charger replays after an outage;
-        ``replay_max_rate``: the same over all chargers of the fleet (protocol/outbox.py)."""
+        ``replay_max_rate``: the same over all chargers of the fleet (protocol/outbox.py).
+        ``autopilot_energy_wh`` / ``autopilot_gap_s`` replace every charger's autopilot
+        ranges (the server's ``OCPPSIM_AUTOPILOT_*`` settings); None keeps the spec's."""
         self.backoff = backoff or BackOff()
         self.clock = clock
         self.replay_interval = 1.0 / replay_rate
@@ -94,6 +98,8 @@ class Fleet:
         #: Where the chargers' frames and connection events go (the OCPP message log).
         self.log_bus: LogBus | None = None
         self._running: dict[Key, _Running] = {}
+        self._autopilot_energy_wh = autopilot_energy_wh
+        self._autopilot_gap_s = autopilot_gap_s
 
     def __len__(self) -> int:
         return len(self._running)
@@ -105,6 +111,7 @@ class Fleet:
 
         Returns the meter registers of a charger that was stopped, for the caller to keep.
         """
+        config = self._tuned(config)
         current = self._running.get(config.key)
         if config.mode == Mode.OFF:
             return await self.remove(config.key)
@@ -140,6 +147,18 @@ class Fleet:
 
         current.runner.act(adjust)
         return None
+
+    def _tuned(self, config: ChargerConfig) -> ChargerConfig:
+        """``config`` with the server's autopilot ranges, where it has any."""
+        energy, gap = self._autopilot_energy_wh, self._autopilot_gap_s
+        if energy is None and gap is None:
+            return config
+        spec = replace(
+            config.spec,
+            autopilot_energy_wh=energy or config.spec.autopilot_energy_wh,
+            autopilot_gap_s=gap or config.spec.autopilot_gap_s,
+        )
+        return replace(config, spec=spec)
 
     async def _start(self, config: ChargerConfig) -> None:
         key = config.key
