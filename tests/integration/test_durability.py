@@ -67,6 +67,17 @@ def fast_samples(version: str) -> Any:
     return module.SetVariables(set_variable_data=[item])
 
 
+async def manual_charger(api: httpx.AsyncClient, csms: DemoCsms, cp: str, version: str) -> None:
+    """A charger of ``version`` in mode manual, dialing ``csms``, accepted and reported."""
+    body = {"chargepoint_id": cp, "charger_type": "AC", "max_power_kw": 22}
+    r = await api.post("/api/chargers", json={**body, "ocpp_version": version})
+    assert r.status_code == 201, r.text
+    r = await api.post(f"/api/chargers/{cp}/backend-url", json={"backend_url": csms.url})
+    assert r.status_code == 200, r.text
+    assert (await api.post(f"/api/chargers/{cp}/mode", json={"mode": "manual"})).status_code == 200
+    await csms.wait_for_call(cp, "StatusNotification", timeout=20)
+
+
 def transaction_messages(csms: DemoCsms, cp: str, version: str) -> list[dict[str, Any]]:
     actions = ("MeterValues", "StopTransaction") if version == "1.6" else ("TransactionEvent",)
     return [r.payload for r in csms.calls(cp) if r.action in actions]
@@ -87,13 +98,7 @@ async def test_a_stop_queued_before_a_kill_9_is_delivered_once_after_the_restart
 async def drive_the_outage(
     api: httpx.AsyncClient, server: Server, csms: DemoCsms, cp: str, version: str
 ) -> None:
-    body = {"chargepoint_id": cp, "charger_type": "AC", "max_power_kw": 22}
-    r = await api.post("/api/chargers", json={**body, "ocpp_version": version})
-    assert r.status_code == 201, r.text
-    r = await api.post(f"/api/chargers/{cp}/backend-url", json={"backend_url": csms.url})
-    assert r.status_code == 200, r.text
-    assert (await api.post(f"/api/chargers/{cp}/mode", json={"mode": "manual"})).status_code == 200
-    await csms.wait_for_call(cp, "StatusNotification", timeout=20)
+    await manual_charger(api, csms, cp, version)
     await csms.call(cp, fast_samples(version))
     r = await api.post(f"/api/chargers/{cp}/start", json={"energy_kwh": 50})
     assert r.status_code == 200, r.text
@@ -145,14 +150,7 @@ async def test_a_session_running_at_a_kill_9_ends_with_power_loss_after_the_rest
         async with httpx.AsyncClient(
             base_url=server.url, headers={"X-API-Key": server.key}, timeout=10
         ) as api:
-            body = {"chargepoint_id": cp, "charger_type": "AC", "max_power_kw": 22}
-            r = await api.post("/api/chargers", json={**body, "ocpp_version": version})
-            assert r.status_code == 201, r.text
-            r = await api.post(f"/api/chargers/{cp}/backend-url", json={"backend_url": csms.url})
-            assert r.status_code == 200, r.text
-            r = await api.post(f"/api/chargers/{cp}/mode", json={"mode": "manual"})
-            assert r.status_code == 200
-            await csms.wait_for_call(cp, "StatusNotification", timeout=20)
+            await manual_charger(api, csms, cp, version)
             r = await api.post(f"/api/chargers/{cp}/start", json={"energy_kwh": 50})
             assert r.status_code == 200, r.text
             await wait_state(api, cp, lambda s: s["session_energy_wh"] > 1)
