@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import orjson
+import sqlalchemy as sa
 
 from ocppsim.protocol.outbox import JournalChanges
 from ocppsim.store.journal import JournalBatch, JournalStore, OutboxRow
@@ -109,11 +110,41 @@ class JournalWriter:
         try:
             await self.store.write([_batch(cid, changes, now) for cid, _, changes in taken])
         except Exception as exc:
-            log.error("could not write the journal of %d chargers: %s", len(taken), exc)
-            for charger_id, runner, changes in taken:
-                runner.session.journal_failed(changes)
-                self._dirty.setdefault(charger_id, runner)
-            raise JournalError(f"the charger's state could not be saved ({exc})") from exc
+            if len(taken) == 1:
+                self._failed(taken, exc)
+            await self._one_by_one(taken, now)  # keep one bad charger from holding the rest
+            return
+        self._written(taken)
+
+    async def _one_by_one(
+        self, taken: list[tuple[int, Runner, JournalChanges]], now: float
+    ) -> None:
+        failed: list[tuple[int, Runner, JournalChanges]] = []
+        error: Exception | None = None
+        for item in taken:
+            charger_id, _, changes = item
+            try:
+                await self.store.write([_batch(charger_id, changes, now)])
+            except sa.exc.IntegrityError as exc:  # the charger was deleted meanwhile
+                log.error(
+                    "charger %d is gone; its journal changes are dropped: %s", charger_id, exc
+                )
+            except Exception as exc:
+                failed.append(item)
+                error = exc
+            else:
+                self._written([item])
+        if failed and error is not None:
+            self._failed(failed, error)
+
+    def _failed(self, taken: list[tuple[int, Runner, JournalChanges]], exc: Exception) -> None:
+        log.error("could not write the journal of %d chargers: %s", len(taken), exc)
+        for charger_id, runner, changes in taken:
+            runner.session.journal_failed(changes)
+            self._dirty.setdefault(charger_id, runner)
+        raise JournalError(f"the charger's state could not be saved ({exc})") from exc
+
+    def _written(self, taken: list[tuple[int, Runner, JournalChanges]]) -> None:
         for _, runner, changes in taken:
             runner.session.journal_written(changes, self.clock())
             runner.flush()
