@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -21,9 +22,13 @@ from ocpp.v21 import call as call21
 from ocpp.v201 import call as call201
 
 from ocppsim.democsms import DemoCsms
+from ocppsim.protocol.session import Session
+from ocppsim.runtime.journal import JournalWriter
+from ocppsim.runtime.runner import Runner
 from ocppsim.store.db import sqlite_url
 from tests.integration.engine import open_engine, wait_until
 from tests.support.server import Server, run_server
+from tests.unit.ocpp_peer import Peer, make_session
 
 pytestmark = pytest.mark.slow
 
@@ -247,3 +252,43 @@ async def fill(db: Any, sql: str, params: dict[str, Any], sizes: tuple[int, ...]
                 seq += 1
                 async with db.begin() as conn:
                     await conn.execute(sa.text(sql), {**params, "n": size, "seq": seq})
+
+
+@dataclass
+class Host:
+    """What the journal writer needs of a runner: its session, and a way to send."""
+
+    session: Session
+    flushed: int = 0
+
+    def flush(self) -> None:
+        self.flushed += 1
+
+
+async def test_a_charger_deleted_meanwhile_does_not_hold_back_the_journal_of_others(
+    tmp_path: Path,
+) -> None:
+    async for engine in open_engine(sqlite_url(tmp_path / "j.db")):
+        for cp in ("CP-A", "CP-B"):
+            await engine.create(cp, mode="off")
+        db = engine.services.store.engine
+        async with db.connect() as conn:
+            rows = await conn.execute(sa.text("SELECT chargepoint_id, id, user_id FROM chargers"))
+            found = {cp: (charger_id, user_id) for cp, charger_id, user_id in rows}
+        ids = {cp: charger_id for cp, (charger_id, _) in found.items()}
+        writer = JournalWriter(engine.services.store.journal)
+        writer.start()
+        hosts: dict[str, Host] = {}
+        for cp in ("CP-A", "CP-B"):
+            peer = Peer(make_session(journal=True))
+            peer.connect()  # boots: the journal has a first snapshot to write
+            hosts[cp] = Host(peer.session)
+        assert await engine.services.store.delete_charger(found["CP-B"][1], "CP-B")
+        for cp, host in hosts.items():
+            writer.mark(ids[cp], cast(Runner, host))
+        await writer.flush()  # no error: CP-B's changes are dropped, CP-A's written
+        saved = await engine.services.store.journal.load(ids["CP-A"])
+        assert saved.state is not None
+        assert hosts["CP-A"].flushed == 1
+        assert hosts["CP-B"].flushed == 0
+        await writer.close()
