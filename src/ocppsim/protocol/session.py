@@ -212,7 +212,7 @@ class Session:
                 for c in charger.get("connectors", []):
                     if isinstance(c, dict):
                         c["session"] = None
-            return {"adapter": {}, "charger": charger, "foreign": True}
+            return {"adapter": {}, "charger": charger}
         return saved
 
     def _restore_row(self, row: StoredCall) -> None:
