@@ -405,3 +405,10 @@ def test_a_shared_pacer_caps_the_replay_of_all_chargers() -> None:
             peer.advance(0.01, step=0.01)
     assert len(sent) == backlog
     assert max(sent) - min(sent) >= (backlog - 1) / 4.0 - 0.05  # 4 a second over both
+
+
+def test_1_6_s3_7_the_order_is_kept_while_a_start_waits_for_its_write() -> None:
+    peer = durable()
+    start(peer)
+    order = [(a, p.get("status")) for _, a, p in peer.calls]
+    assert order.index(("StartTransaction", None)) < order.index(("StatusNotification", "Charging"))

@@ -129,6 +129,8 @@ class Rpc:
     label: str = ""
     #: Persistent chargers: the outbox changes the store must write (protocol/outbox.py).
     journal: Journal | None = None
+    #: The store failed to write the journal (until a write succeeds again).
+    journal_stalled: bool = False
     #: A backlog of transaction messages (queued when the connection came up) leaves at most
     #: one per ``replay_interval`` seconds, and within the ``pacer``'s rate if one is shared.
     replay_interval: float = 0.2
@@ -199,7 +201,10 @@ class Rpc:
                 self._replay_left -= 1
                 self._replay_at = now + self.replay_interval
             return self._tx.pop(0)
-        if self._queue:
+        if self._queue and not (self._tx and not self._tx[0].saved and not self.journal_stalled):
+            # A transaction message waiting for its write (a few ms) keeps the order the
+            # charger made its messages in: StartTransaction before StatusNotification
+            # Charging. While the store fails, nothing else is held back (Heartbeats go on).
             return self._queue.pop(0)
         return None
 

@@ -269,14 +269,17 @@ class Session:
         """The store committed ``changes``: their messages may leave."""
         for out in changes.added:
             out.saved = True
+        self.rpc.journal_stalled = False
         self.rpc.pump(now)
 
-    def journal_failed(self, changes: JournalChanges) -> None:
+    def journal_failed(self, changes: JournalChanges, now: float) -> None:
         """The store could not write ``changes``: they wait for the next write."""
         journal = self.rpc.journal
         if journal is not None:
             journal.give_back(changes.added, changes.attempts, changes.removed)
         self._revision = -1
+        self.rpc.journal_stalled = True
+        self.rpc.pump(now)
 
     # ------------------------------------------------------------------ outputs
 

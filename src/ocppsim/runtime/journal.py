@@ -140,7 +140,8 @@ class JournalWriter:
     def _failed(self, taken: list[tuple[int, Runner, JournalChanges]], exc: Exception) -> None:
         log.error("could not write the journal of %d chargers: %s", len(taken), exc)
         for charger_id, runner, changes in taken:
-            runner.session.journal_failed(changes)
+            runner.session.journal_failed(changes, self.clock())
+            runner.flush()  # what is not held by the failed write may go
             self._dirty.setdefault(charger_id, runner)
         raise JournalError(f"the charger's state could not be saved ({exc})") from exc
 
