@@ -383,14 +383,21 @@ class Checker:
         r.transactions_started += 1
         counts["started"] += 1
         r.out_of_order += t.meter_values_after_stop
-        if t.stops:
+        self._end(
+            bool(t.stops), t.last_seen, counts, f"{cp}: transaction {tx} started, never stopped"
+        )
+
+    def _end(self, ended: bool, last_seen: float, counts: dict[str, int], lost: str) -> None:
+        """Count a transaction's end, or its lost end (with when it was last heard of)."""
+        r = self.r
+        if ended:
             r.transactions_ended += 1
             counts["ended"] += 1
-        else:
-            r.lost_ends += 1
-            r.lost_end_last_seen.append(t.last_seen)
-            counts["lost_ends"] += 1
-            self._example("lost_ends", f"{cp}: transaction {tx} started, never stopped")
+            return
+        r.lost_ends += 1
+        r.lost_end_last_seen.append(last_seen)
+        counts["lost_ends"] += 1
+        self._example("lost_ends", lost)
 
     def _finish2(self, cp: str, txid: str, t: _Tx2, counts: dict[str, int]) -> None:
         r = self.r
@@ -408,14 +415,9 @@ class Checker:
             extra = max(0, len(started) - 1) + max(0, len(ended) - 1)
             r.duplicated += extra
             self._example("duplicated", f"{cp}: {txid} Started at {started}, Ended at {ended}")
-        if ended:
-            r.transactions_ended += 1
-            counts["ended"] += 1
-        else:
-            r.lost_ends += 1
-            r.lost_end_last_seen.append(t.last_seen)
-            counts["lost_ends"] += 1
-            self._example("lost_ends", f"{cp}: {txid} up to seqNo {t.highest}, no Ended")
+        self._end(
+            bool(ended), t.last_seen, counts, f"{cp}: {txid} up to seqNo {t.highest}, no Ended"
+        )
         missing = [s for s in range(t.highest + 1) if s not in t.events]
         if missing and missing[0] == 0 and not started:
             missing = missing[1:]  # counted as the lost start

@@ -195,7 +195,7 @@ class Fleet:
             clock=self.clock,
             on_frames=None if bus is None else partial(bus.frames, *key),
             on_event=None if bus is None else partial(bus.event, *key),
-            on_journal=None if journal is None else partial(_mark, journal, config.charger_id),
+            on_journal=None if journal is None else partial(journal.mark, config.charger_id),
             max_frame_bytes=self.max_frame_bytes,
         )
         self._running[key] = _Running(config, runner)
@@ -295,10 +295,6 @@ class Fleet:
         runner = self._runner(key)
         charger = runner.session.charger
         return runner.act(lambda: charger.stop(connector, StopReason.LOCAL, self.clock()))
-
-
-def _mark(journal: JournalWriter, charger_id: int, runner: Runner) -> None:
-    journal.mark(charger_id, runner)
 
 
 def _restart_changes(old: ChargerConfig, new: ChargerConfig) -> list[str]:
